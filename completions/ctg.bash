@@ -1,0 +1,95 @@
+# bash completion for ctg                                        -*- shell-script -*-
+# Install: ctg completion bash > ~/.local/share/bash-completion/completions/ctg
+
+_ctg_commands="sign verify fixtures completion help"
+_ctg_global_flags="--json --no-color -v --verbose -q --quiet -h --help"
+_ctg_event_types="text.incoming.sms text.incoming.mms text.delivery.confirmed text.delivery.failed
+imessage.incoming numbers.substitution otp.reverse.verified email.incoming
+identity.verification_session.started identity.verification_session.processing
+identity.verification_session.verified identity.verification_session.failed
+identity.verification_session.requires_input identity.verification_session.manually_approved
+identity.verification_session.manually_denied identity.verification_report.generated
+communications.incoming.sms communications.incoming.mms communications.incoming.imessage
+communications.incoming.whatsapp communications.incoming.email text.incoming whatsapp.incoming
+v1.sms v1.whatsapp v1.imessage"
+# Options that take a value: the word after them is not a command.
+_ctg_value_flags="--secret-file --secret --timestamp --curl --signature --request --tolerance --now --set"
+
+_ctg() {
+  local cur prev words cword
+  _init_completion -n = || return
+
+  local cmd="" sub="" npos=0 i word
+  for ((i = 1; i < cword; i++)); do
+    word=${words[i]}
+    if [[ " $_ctg_value_flags " == *" $word "* ]]; then
+      ((i++))
+      continue
+    fi
+    [[ $word == -* ]] && continue
+    if [[ -z $cmd ]]; then
+      cmd=$word
+    elif [[ $cmd == fixtures && -z $sub ]]; then
+      sub=$word
+    else
+      ((npos++))
+    fi
+  done
+
+  case $prev in
+    --secret-file | --request)
+      _filedir
+      return
+      ;;
+    --secret | --timestamp | --curl | --signature | --tolerance | --now | --set)
+      return
+      ;;
+  esac
+
+  local flags=""
+  case $cmd in
+    "")
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$_ctg_global_flags --version" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "$_ctg_commands" -- "$cur"))
+      fi
+      return
+      ;;
+    sign)
+      flags="--secret-file --secret --timestamp --curl"
+      ;;
+    verify)
+      flags="--signature --request --secret-file --secret --tolerance --now"
+      ;;
+    fixtures)
+      case $sub in
+        "")
+          [[ $cur != -* ]] && COMPREPLY=($(compgen -W "list show" -- "$cur")) && return
+          ;;
+        show)
+          flags="--raw --set"
+          if [[ $cur != -* && $npos -eq 0 ]]; then
+            COMPREPLY=($(compgen -W "$_ctg_event_types" -- "$cur"))
+            return
+          fi
+          ;;
+      esac
+      ;;
+    completion)
+      [[ $cur != -* && $npos -eq 0 ]] && COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) && return
+      ;;
+    help)
+      [[ $cur != -* ]] && COMPREPLY=($(compgen -W "$_ctg_commands" -- "$cur")) && return
+      ;;
+  esac
+
+  if [[ $cur == -* ]]; then
+    COMPREPLY=($(compgen -W "$flags $_ctg_global_flags" -- "$cur"))
+  elif [[ $cmd == sign || $cmd == verify ]]; then
+    _filedir
+  fi
+} &&
+  complete -F _ctg ctg
+
+# ex: filetype=sh

@@ -1,0 +1,55 @@
+# fish completion for ctg
+# Install: ctg completion fish > ~/.config/fish/completions/ctg.fish
+
+set -l ctg_commands sign verify fixtures completion help
+set -l ctg_event_types text.incoming.sms text.incoming.mms text.delivery.confirmed text.delivery.failed \
+    imessage.incoming numbers.substitution otp.reverse.verified email.incoming \
+    identity.verification_session.started identity.verification_session.processing \
+    identity.verification_session.verified identity.verification_session.failed \
+    identity.verification_session.requires_input identity.verification_session.manually_approved \
+    identity.verification_session.manually_denied identity.verification_report.generated \
+    communications.incoming.sms communications.incoming.mms communications.incoming.imessage \
+    communications.incoming.whatsapp communications.incoming.email text.incoming whatsapp.incoming \
+    v1.sms v1.whatsapp v1.imessage
+
+complete -c ctg -f
+
+# Global options
+complete -c ctg -l json -d 'Machine-readable output on stdout'
+complete -c ctg -l no-color -d 'No colour'
+complete -c ctg -s v -l verbose -d 'More detail on stderr'
+complete -c ctg -s q -l quiet -d 'Only errors on stderr'
+complete -c ctg -s h -l help -d 'Show help'
+complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -l version -d 'Print the version'
+
+# Commands
+complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a sign -d 'Sign a body as Contiguity does'
+complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a verify -d 'Verify a delivery signature'
+complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a fixtures -d 'Sample payloads for every event type'
+complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a completion -d 'Print the shell completion script'
+complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a help -d 'Show help for a command'
+
+# sign
+complete -c ctg -n "__fish_seen_subcommand_from sign" -F
+complete -c ctg -n "__fish_seen_subcommand_from sign verify" -l secret-file -r -F -d 'File holding the webhook secret'
+complete -c ctg -n "__fish_seen_subcommand_from sign verify" -l secret -x -d 'Webhook secret (visible to other processes)'
+complete -c ctg -n "__fish_seen_subcommand_from sign" -l timestamp -x -d 'Unix seconds to sign with'
+complete -c ctg -n "__fish_seen_subcommand_from sign" -l curl -x -d 'Print a curl command that delivers to URL'
+
+# verify
+complete -c ctg -n "__fish_seen_subcommand_from verify" -F
+complete -c ctg -n "__fish_seen_subcommand_from verify" -l signature -x -d 'The Contiguity-Signature header value'
+complete -c ctg -n "__fish_seen_subcommand_from verify" -l request -r -F -d 'A captured HTTP request'
+complete -c ctg -n "__fish_seen_subcommand_from verify" -l tolerance -x -d 'Seconds a timestamp may differ from now'
+complete -c ctg -n "__fish_seen_subcommand_from verify" -l now -x -d 'Unix seconds to take as now'
+
+# fixtures
+complete -c ctg -n "__fish_seen_subcommand_from fixtures; and not __fish_seen_subcommand_from list show" -a list -d 'List the event types'
+complete -c ctg -n "__fish_seen_subcommand_from fixtures; and not __fish_seen_subcommand_from list show" -a show -d 'Print a sample event'
+complete -c ctg -n "__fish_seen_subcommand_from fixtures; and __fish_seen_subcommand_from show" -a "$ctg_event_types"
+complete -c ctg -n "__fish_seen_subcommand_from fixtures; and __fish_seen_subcommand_from show" -l raw -d 'The fixture as shipped'
+complete -c ctg -n "__fish_seen_subcommand_from fixtures; and __fish_seen_subcommand_from show" -l set -x -d 'Override a field: PATH=VALUE'
+
+# completion, help
+complete -c ctg -n "__fish_seen_subcommand_from completion" -a "bash zsh fish"
+complete -c ctg -n "__fish_seen_subcommand_from help" -a "$ctg_commands"

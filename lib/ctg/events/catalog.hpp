@@ -59,8 +59,9 @@ const EventType* find_type(std::string_view name);
 // Names of every catalog type, in catalog order (for suggestions and completions).
 std::vector<std::string_view> type_names();
 
-// The catalog names matching a glob such as "text.*" (see text::glob_match); a pattern without
-// wildcards matches only that exact name.
+// The catalog names matching a glob such as "text.*" (see text::glob_match), restricted to the
+// generation `only`; a pattern without wildcards matches only that exact name, of any generation
+// (so an explicit older name still resolves). Empty when nothing matches.
 std::vector<const EventType*> match_types(std::string_view pattern, Generation only = Generation::current);
 
 std::string_view to_string(Generation generation);  // "current", "older", "legacy-v1"

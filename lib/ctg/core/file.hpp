@@ -1,0 +1,31 @@
+// ctg::core — reading and writing local files with errors worded for the user.
+#pragma once
+
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <sys/types.h>
+
+#include "ctg/core/error.hpp"
+
+namespace ctg::file {
+
+// The whole file at `path`. Errors (kind io): "cannot read x.json: no such file or directory".
+Result<std::string> read(const std::string& path);
+
+// Everything from `stream` until end of file (stdin, a pipe); linear in its size.
+Result<std::string> read_all(std::FILE* stream, std::string_view name = "standard input");
+
+// Calls `sink` with successive chunks of at most 256 KiB until end of file, for bodies too large
+// to want in memory twice. Errors (kind io) name the source.
+Result<std::size_t> for_each_chunk(const std::string& path, const std::function<void(std::string_view)>& sink);
+Result<std::size_t> for_each_chunk(std::FILE* stream, std::string_view name,
+                                   const std::function<void(std::string_view)>& sink);
+
+// Writes `content` to `path` atomically (temporary file + rename) with the given mode; mode 0600
+// for files that hold secrets. Parent folders are created (mode 0700).
+Result<void> write_private(const std::string& path, std::string_view content, mode_t mode = 0600);
+
+}  // namespace ctg::file

@@ -1,0 +1,39 @@
+// ctg::events (internal) — JSON parsing that hostile input cannot crash, and the wording of values
+// in messages. Shared by event.cpp, summary.cpp and fixtures.cpp; not part of the public API.
+// Includes nlohmann/json.hpp, so only .cpp files include it.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "ctg/core/error.hpp"
+
+namespace ctg::events::detail {
+
+using Json = nlohmann::ordered_json;
+
+// The deepest nesting of '[' and '{' outside strings in `bytes`, counting no further than
+// `limit + 1` (so a 100,000-level document is cheap to refuse). Escapes in strings are honoured.
+std::size_t nesting_depth(std::string_view bytes, std::size_t limit);
+
+// Parses `bytes` as one JSON value, in this order of checks: valid UTF-8 ("invalid UTF-8 at byte
+// N", N counted from 0), nesting ("JSON nested deeper than 64 levels"), syntax ("invalid JSON at
+// line L, column C: <reason>", both from 1), numbers out of range ("invalid JSON at line L, column
+// C: number 1e400 is out of range"). Errors carry `kind`. Never throws.
+Result<Json> parse_json(std::string_view bytes, ErrorKind kind);
+
+// A value as messages quote it: `number 12`, `string "1707321600"` (excerpted), `boolean true`,
+// `null`, `object`, `array`.
+std::string describe(const Json& value);
+
+// True for the legacy v1 shape: an object with `message` and `crumbs` but no `type`.
+bool looks_like_legacy_v1(const Json& body);
+
+// The string member `key` of `object`, or an empty view when `object` is not an object or the
+// member is missing or not a string. The view points into `object`.
+std::string_view string_member(const Json& object, std::string_view key);
+
+}  // namespace ctg::events::detail
