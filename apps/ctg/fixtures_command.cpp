@@ -17,15 +17,6 @@ struct ShowOptions {
   std::vector<std::string> sets;
 };
 
-std::string generation_label(const events::EventType& type) {
-  switch (type.generation) {
-    case events::Generation::current: return "current";
-    case events::Generation::older: return fmt::format("older name of {}", type.replaced_by);
-    case events::Generation::legacy_v1: return "legacy v1 format";
-  }
-  return {};
-}
-
 Result<ExitCode> run_list(Context& context) {
   const auto all = events::fixtures();
   if (context.global.json) {
@@ -49,11 +40,10 @@ Result<ExitCode> run_list(Context& context) {
       context.console.data_line("");
       last = f.type->generation;
     }
-    std::string line = fmt::format("{:<{}}  {}", f.type->name, width, f.type->description);
-    if (f.type->generation != events::Generation::current) {
-      line += context.console.paint_out(output::Tone::dim, fmt::format(" ({})", generation_label(*f.type)));
-    }
-    context.console.data_line(line);
+    // Older names and the legacy format say so in their descriptions; they are dimmed on a terminal.
+    const auto tone = f.type->generation == events::Generation::current ? output::Tone::plain : output::Tone::dim;
+    context.console.data_line(
+        fmt::format("{:<{}}  {}", f.type->name, width, context.console.paint_out(tone, f.type->description)));
   }
   return ExitCode::ok;
 }

@@ -59,8 +59,9 @@ TEST_CASE("events::parse_event reads the envelope") {
 }
 
 TEST_CASE("events::parse_event keeps the raw bytes") {
-  const std::string body = "  {\n\t\"id\" : \"evt_abcdefghij\",\"type\":\"text.incoming.sms\",\r\n"
-                           "\"timestamp\":1707321600 , \"data\":{\"body\":\"caf\\u00e9 \xF0\x9F\x91\x8D\"}}\n\n";
+  const std::string body =
+      "  {\n\t\"id\" : \"evt_abcdefghij\",\"type\":\"text.incoming.sms\",\r\n"
+      "\"timestamp\":1707321600 , \"data\":{\"body\":\"caf\\u00e9 \xF0\x9F\x91\x8D\"}}\n\n";
   auto event = parse_event(body);
   REQUIRE(event.has_value());
   CHECK(event->raw() == body);
@@ -87,8 +88,7 @@ TEST_CASE("events::parse_event envelope errors") {
         "timestamp must be an integer number of seconds, got number 1e+20");
   CHECK(error_of(envelope(R"("type":"text.incoming.sms","timestamp":true)")) ==
         "timestamp must be an integer number of seconds, got boolean true");
-  CHECK(error_of(envelope(R"("type":"text.incoming.sms","timestamp":-5)")) ==
-        "timestamp must not be negative, got -5");
+  CHECK(error_of(envelope(R"("type":"text.incoming.sms","timestamp":-5)")) == "timestamp must not be negative, got -5");
   CHECK(error_of(envelope(R"("type":"text.incoming.sms","timestamp":18446744073709551615)")) ==
         "timestamp is out of range, got 18446744073709551615");
   CHECK(error_of(envelope(R"("type":"text.incoming.sms","timestamp":123456789012345678901234567890)")) ==
@@ -113,9 +113,8 @@ TEST_CASE("events::parse_event unknown types pass") {
 }
 
 TEST_CASE("events::parse_event legacy v1") {
-  const std::string body =
-      R"({"message":"Incoming message received","crumbs":{"from":"+1234567890","to":"1234567890",)"
-      R"("message":"Hello, world!","timestamp":1715878400,"type":"sms"}})";
+  const std::string body = R"({"message":"Incoming message received","crumbs":{"from":"+1234567890","to":"1234567890",)"
+                           R"("message":"Hello, world!","timestamp":1715878400,"type":"sms"}})";
   auto event = parse_event(body);
   REQUIRE(event.has_value());
   CHECK(event->format() == Format::legacy_v1);
@@ -181,8 +180,7 @@ TEST_CASE("events::parse_event hostile input") {
   }
   SUBCASE("brackets inside strings do not count") {
     const std::string brackets(1000, '[');
-    auto event = parse_event(envelope(R"("type":"x","timestamp":1,"data":{"body":")" + brackets +
-                                      R"(\"{{{{\\"})"));
+    auto event = parse_event(envelope(R"("type":"x","timestamp":1,"data":{"body":")" + brackets + R"(\"{{{{\\"})"));
     REQUIRE_MESSAGE(event.has_value(), event.error().message);
     CHECK(event->data()["body"].get<std::string>().size() == 1006);
   }
@@ -193,16 +191,19 @@ TEST_CASE("events::parse_event hostile input") {
   SUBCASE("syntax errors give line and column, no library text") {
     const std::string truncated = error_of(R"({"id":"evt_1","type":"x)");
     CHECK(truncated.starts_with("invalid JSON at line 1, column "));
-    CHECK(truncated == "invalid JSON at line 1, column 24: invalid string: missing closing quote (is the body truncated?)");
+    CHECK(truncated ==
+          "invalid JSON at line 1, column 24: invalid string: missing closing quote (is the body truncated?)");
     CHECK(truncated.find("json.exception") == std::string::npos);
     CHECK(error_of(R"({"a":tru})") == "invalid JSON at line 1, column 9: invalid literal");
     CHECK(error_of("{\n  \"a\": 1\n  \"b\": 2}") ==
           "invalid JSON at line 3, column 5: unexpected string literal; expected '}'");
     CHECK(error_of("{} x") == "invalid JSON at line 1, column 4: unexpected data after the end of the JSON value");
-    CHECK(error_of("{\"a\":\"x\ny\"}").starts_with("invalid JSON at line 1, column 8: invalid string: control character"));
+    CHECK(error_of("{\"a\":\"x\ny\"}")
+              .starts_with("invalid JSON at line 1, column 8: invalid string: control character"));
     CHECK(error_of("{\"a\":\"\\ud800\"}").find("surrogate") != std::string::npos);
-    CHECK(error_of("{\"a\":1,") ==
-          "invalid JSON at line 1, column 8: unexpected end of input; expected string literal (is the body truncated?)");
+    CHECK(
+        error_of("{\"a\":1,") ==
+        "invalid JSON at line 1, column 8: unexpected end of input; expected string literal (is the body truncated?)");
   }
 }
 
@@ -219,9 +220,9 @@ TEST_CASE("events::strict_issues reports every mismatch") {
     CHECK(lines.size() == 4);
   }
   SUBCASE("missing and mistyped fields") {
-    const auto lines = issue_lines(
-        envelope(R"("type":"text.delivery.failed","timestamp":1707321600,"api_version":"v2025.9.7",)"
-                 R"("data":{"from":"+15559876543","to":"5551234","timestamp":"now","error":null})"));
+    const auto lines =
+        issue_lines(envelope(R"("type":"text.delivery.failed","timestamp":1707321600,"api_version":"v2025.9.7",)"
+                             R"("data":{"from":"+15559876543","to":"5551234","timestamp":"now","error":null})"));
     CHECK(contains(lines, "data.message_id: missing"));
     CHECK(contains(lines, "data.timestamp: must be an integer, got string \"now\""));
     CHECK(contains(lines, "data.error: must be a string, got null"));
@@ -237,7 +238,8 @@ TEST_CASE("events::strict_issues reports every mismatch") {
     CHECK(contains(lines, "data.timestamp: looks like milliseconds; events carry seconds"));
     CHECK(contains(lines, "id: must start with \"evt_\", got \"abc\""));
     CHECK(lines.size() == 4);
-    const auto missing = issue_lines(envelope(R"("type":"identity.verification_session.started","timestamp":1,"data":{})"));
+    const auto missing =
+        issue_lines(envelope(R"("type":"identity.verification_session.started","timestamp":1,"data":{})"));
     CHECK(missing == std::vector<std::string>{"api_version: missing"});
   }
   SUBCASE("email nested objects and arrays") {

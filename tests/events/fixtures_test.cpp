@@ -131,9 +131,10 @@ TEST_CASE("events::instantiate replaces id and timestamps") {
 TEST_CASE("events::instantiate overrides") {
   InstantiateOptions options;
   SUBCASE("strings and JSON values") {
-    options.overrides = {must_parse("data.body=Hi there"), must_parse("data.count=42"), must_parse("data.flag=true"),
-                         must_parse("data.quoted=\"42\""), must_parse("data.list=[1,\"two\"]"),
-                         must_parse("data.nothing=null"), must_parse("data.broken={not json")};
+    options.overrides = {must_parse("data.body=Hi there"),    must_parse("data.count=42"),
+                         must_parse("data.flag=true"),        must_parse("data.quoted=\"42\""),
+                         must_parse("data.list=[1,\"two\"]"), must_parse("data.nothing=null"),
+                         must_parse("data.broken={not json")};
     const Json sms = instantiate_json("text.incoming.sms", options);
     CHECK(sms["data"]["body"] == "Hi there");
     CHECK(sms["data"]["count"] == 42);
@@ -143,8 +144,8 @@ TEST_CASE("events::instantiate overrides") {
     CHECK(sms["data"]["nothing"].is_null());
     CHECK(sms["data"]["broken"] == "{not json");
     // Existing keys keep their place, new ones come last.
-    CHECK(keys_of(sms["data"]) == std::vector<std::string>{"from", "to", "body", "timestamp", "count", "flag",
-                                                           "quoted", "list", "nothing", "broken"});
+    CHECK(keys_of(sms["data"]) == std::vector<std::string>{"from", "to", "body", "timestamp", "count", "flag", "quoted",
+                                                           "list", "nothing", "broken"});
   }
   SUBCASE("nested creation") {
     options.overrides = {must_parse("data.meta.source.name=test")};
@@ -157,8 +158,9 @@ TEST_CASE("events::instantiate overrides") {
     CHECK(email["data"]["in_reply_to"]["address"] == "x@example.com");
   }
   SUBCASE("array indexes") {
-    options.overrides = {must_parse("data.attachments.0.url=https://example.com/a.png"),
-                         must_parse("data.attachments.1={\"url\":\"u\",\"mime\":\"image/gif\",\"filename\":\"b.gif\"}")};
+    options.overrides = {
+        must_parse("data.attachments.0.url=https://example.com/a.png"),
+        must_parse("data.attachments.1={\"url\":\"u\",\"mime\":\"image/gif\",\"filename\":\"b.gif\"}")};
     const Json mms = instantiate_json("text.incoming.mms", options);
     CHECK(mms["data"]["attachments"][0]["url"] == "https://example.com/a.png");
     CHECK(mms["data"]["attachments"][0]["mime"] == "image/jpeg");
@@ -182,8 +184,9 @@ TEST_CASE("events::instantiate override errors") {
         "override path \"data.attachments.5.url\": index 5 is out of range, \"data.attachments\" has 1 element");
 
   auto not_index = instantiate_error("text.incoming.mms", {"data.attachments.first.url=x"});
-  CHECK(not_index.message ==
-        "override path \"data.attachments.first.url\": \"data.attachments\" is an array, so \"first\" must be an index");
+  CHECK(
+      not_index.message ==
+      "override path \"data.attachments.first.url\": \"data.attachments\" is an array, so \"first\" must be an index");
 
   auto empty_segment = instantiate_error("text.incoming.sms", {"data..body=x"});
   CHECK(empty_segment.message == "override path \"data..body\" has an empty segment");

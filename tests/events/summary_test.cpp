@@ -97,37 +97,42 @@ TEST_CASE("events::summarize every fixture fits on one line") {
 
 TEST_CASE("events::summarize long and hostile text") {
   const std::string long_body(5000, 'x');
-  const auto line = summary_of(envelope("text.incoming.sms", R"({"from":"+15551234567","to":"+15559876543","body":")" +
-                                                                  long_body + "\"}"));
+  const auto line = summary_of(
+      envelope("text.incoming.sms", R"({"from":"+15551234567","to":"+15559876543","body":")" + long_body + "\"}"));
   check_one_line(line);
   CHECK(line.starts_with("+15551234567 \xE2\x86\x92 +15559876543 \"xxxx"));
   CHECK(line.find("\xE2\x80\xA6") != std::string::npos);  // ellipsis
 
-  const auto nasty = summary_of(envelope(
-      "text.incoming.sms",
-      R"({"from":"+1\n555","to":"\u001b[31m","body":"line1\nline2\r\u0007\u007f\u0085\u202e\u2028end"})"));
+  const auto nasty = summary_of(
+      envelope("text.incoming.sms",
+               R"({"from":"+1\n555","to":"\u001b[31m","body":"line1\nline2\r\u0007\u007f\u0085\u202e\u2028end"})"));
   check_one_line(nasty);
   CHECK(nasty.find("line1 line2") != std::string::npos);
   CHECK(nasty.find("end") != std::string::npos);
 
-  const auto failed = summary_of(envelope("text.delivery.failed", R"({"to":"+15551234567","message_id":"text_1","error":")" +
-                                                                      std::string(400, 'e') + "\"}"));
+  const auto failed =
+      summary_of(envelope("text.delivery.failed",
+                          R"({"to":"+15551234567","message_id":"text_1","error":")" + std::string(400, 'e') + "\"}"));
   check_one_line(failed);
   CHECK(failed.starts_with("delivery failed to +15551234567: eeee"));
   CHECK(failed.ends_with("\xE2\x80\xA6 (text_1)"));
 
   const std::string long_subject(300, 's');
-  check_one_line(summary_of(envelope("email.incoming", R"({"from":{"name":")" + std::string(200, 'n') +
-                                                           R"(","address":"a@b"},"subject":")" + long_subject + "\"}")));
+  check_one_line(
+      summary_of(envelope("email.incoming", R"({"from":{"name":")" + std::string(200, 'n') +
+                                                R"(","address":"a@b"},"subject":")" + long_subject + "\"}")));
   check_one_line(summary_of(envelope(std::string(500, 't'), "{}")));
 }
 
 TEST_CASE("events::summarize survives garbage data") {
-  const std::vector<std::string> shapes = {
-      "{}", R"({"from":1,"to":[],"body":{}})", R"({"attachments":"x","from":null})",
-      R"({"from":"x","attachments":[1,2,3]})", R"({"from":{"name":5},"subject":7,"attachments":{}})",
-      R"({"last_error":5,"verification_report":[]})", R"({"last_error":{"code":null},"error":{"code":"e"}})",
-      R"({"id":{"x":1},"error":"boom"})"};
+  const std::vector<std::string> shapes = {"{}",
+                                           R"({"from":1,"to":[],"body":{}})",
+                                           R"({"attachments":"x","from":null})",
+                                           R"({"from":"x","attachments":[1,2,3]})",
+                                           R"({"from":{"name":5},"subject":7,"attachments":{}})",
+                                           R"({"last_error":5,"verification_report":[]})",
+                                           R"({"last_error":{"code":null},"error":{"code":"e"}})",
+                                           R"({"id":{"x":1},"error":"boom"})"};
   for (const auto& type : type_names()) {
     if (type.starts_with("v1.")) continue;
     for (const auto& shape : shapes) {
@@ -135,10 +140,11 @@ TEST_CASE("events::summarize survives garbage data") {
       CAPTURE(shape);
       check_one_line(summary_of(envelope(type, shape)));
     }
-    check_one_line(summary_of(
-        R"({"id":"evt_abcdefghij","type":")" + std::string(type) + R"(","timestamp":1707321600})"));  // no data
+    check_one_line(summary_of(R"({"id":"evt_abcdefghij","type":")" + std::string(type) +
+                              R"(","timestamp":1707321600})"));  // no data
   }
-  for (const auto& crumbs : {R"({"type":"sms","timestamp":1})", R"({"type":"sms","timestamp":1,"from":[],"message":{}})"}) {
+  for (const auto& crumbs :
+       {R"({"type":"sms","timestamp":1})", R"({"type":"sms","timestamp":1,"from":[],"message":{}})"}) {
     check_one_line(summary_of(R"({"message":"m","crumbs":)" + std::string(crumbs) + "}"));
   }
   CHECK(summary_of(envelope("text.incoming.sms", "{}")) == "? \xE2\x86\x92 ?");

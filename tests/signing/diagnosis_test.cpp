@@ -27,8 +27,9 @@ struct Marker {
 };
 
 // Every diagnosis verify() can make, by a distinctive part of its hint.
-constexpr std::array<Marker, 10> k_markers{{
+constexpr std::array<Marker, 11> k_markers{{
     {"uppercase", "v1 is uppercase hex; the official SDK only accepts lowercase"},
+    {"extra_eol", "the signature matches the body without its last line ending"},
     {"trimmed", "the signature matches the body without its trailing whitespace"},
     {"lf", "the signature matches the body with a trailing \"\\n\""},
     {"crlf", "the signature matches the body with a trailing \"\\r\\n\""},
@@ -102,6 +103,11 @@ TEST_CASE("signing::verify diagnoses a body changed at its end") {
   SUBCASE("a plain-text body") {
     CHECK(diagnoses(replay(k_secret, "hello", k_secret, "hello\n")) == std::set<std::string>{"trimmed"});
     CHECK(diagnoses(replay(k_secret, "", k_secret, "\n")) == std::set<std::string>{"trimmed"});
+  }
+  SUBCASE("a newline added to a body that already ended with one") {
+    CHECK(diagnoses(replay(k_secret, body + "\n", k_secret, body + "\n\n")) == std::set<std::string>{"extra_eol"});
+    CHECK(diagnoses(replay(k_secret, body + "\n", k_secret, body + "\n\r\n")) ==
+          std::set<std::string>{"extra_eol"});
   }
   SUBCASE("not for a different change") {
     CHECK(diagnoses(replay(k_secret, body + "\n\n", k_secret, body)) == none());

@@ -44,19 +44,12 @@ constexpr FieldSpec k_delivery_confirmed_fields[] = {
 };
 
 constexpr FieldSpec k_delivery_failed_fields[] = {
-    {"from", K::string},
-    {"to", K::string},
-    {"message_id", K::string},
-    {"timestamp", K::integer},
-    {"error", K::string},
+    {"from", K::string}, {"to", K::string}, {"message_id", K::string}, {"timestamp", K::integer}, {"error", K::string},
 };
 
 constexpr FieldSpec k_substitution_fields[] = {
-    {"original_number", K::string},
-    {"used_number", K::string},
-    {"reason", K::string},
-    {"message_id", K::string},
-    {"timestamp", K::integer},
+    {"original_number", K::string}, {"used_number", K::string}, {"reason", K::string},
+    {"message_id", K::string},      {"timestamp", K::integer},
 };
 
 constexpr FieldSpec k_otp_fields[] = {
@@ -122,11 +115,7 @@ constexpr FieldSpec k_whatsapp_fields[] = {
 
 // Legacy v1: the fields of `crumbs`.
 constexpr FieldSpec k_v1_fields[] = {
-    {"from", K::string},
-    {"to", K::string},
-    {"message", K::string},
-    {"timestamp", K::integer},
-    {"type", K::string},
+    {"from", K::string}, {"to", K::string}, {"message", K::string}, {"timestamp", K::integer}, {"type", K::string},
 };
 
 constexpr std::span<const FieldSpec> k_no_fields{};

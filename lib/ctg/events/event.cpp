@@ -254,7 +254,8 @@ void check_phone_numbers(const Event& event, Issues& issues) {
 }
 
 bool looks_like_milliseconds(const Json& value) {
-  if (value.is_number_unsigned()) return value.get<std::uint64_t>() > static_cast<std::uint64_t>(k_millisecond_threshold);
+  if (value.is_number_unsigned())
+    return value.get<std::uint64_t>() > static_cast<std::uint64_t>(k_millisecond_threshold);
   return value.is_number_integer() && value.get<std::int64_t>() > k_millisecond_threshold;
 }
 

@@ -20,7 +20,8 @@ constexpr const char* k_override_hint = "write it as path=value, e.g. data.body=
 std::string suggestion_hint(std::string_view name) {
   const auto names = type_names();
   const auto near = text::nearest(name, names);
-  if (near.empty()) return fmt::format("ctg knows {} event types, named like text.incoming.sms or email.incoming", names.size());
+  if (near.empty())
+    return fmt::format("ctg knows {} event types, named like text.incoming.sms or email.incoming", names.size());
   std::string hint = "did you mean ";
   for (std::size_t i = 0; i < near.size(); ++i) {
     if (i > 0) hint += i + 1 == near.size() ? " or " : ", ";
@@ -35,8 +36,8 @@ Result<Json> override_value(const Override& change) {
     return fail(ErrorKind::usage, fmt::format("the value for {} is not valid UTF-8 (byte {})", change.path, *bad));
   }
   if (detail::nesting_depth(change.value, k_max_depth) > k_max_depth) {
-    return fail(ErrorKind::usage, fmt::format("the value for {} is nested deeper than {} levels", change.path,
-                                              k_max_depth));
+    return fail(ErrorKind::usage,
+                fmt::format("the value for {} is nested deeper than {} levels", change.path, k_max_depth));
   }
   try {
     Json parsed = Json::parse(change.value, nullptr, /*allow_exceptions=*/false);
@@ -81,9 +82,8 @@ Result<void> apply_override(Json& root, const Override& change, Json value) {
     } else if (node->is_array()) {
       const auto index = array_index(key);
       if (!index) {
-        return fail(ErrorKind::usage,
-                    fmt::format("override path \"{}\": {} is an array, so \"{}\" must be an index", change.path,
-                                where, key));
+        return fail(ErrorKind::usage, fmt::format("override path \"{}\": {} is an array, so \"{}\" must be an index",
+                                                  change.path, where, key));
       }
       const bool appends = last && *index == node->size();
       if (*index >= node->size() && !appends) {
@@ -191,8 +191,8 @@ Result<std::string> instantiate(const Fixture& fixture, const InstantiateOptions
   if (!body) return body;
   if (auto event = parse_event(*body); !event) {
     if (options.overrides.empty()) {
-      return fail(ErrorKind::internal, fmt::format("fixture {} is not a valid event: {}", fixture.file,
-                                                   event.error().message));
+      return fail(ErrorKind::internal,
+                  fmt::format("fixture {} is not a valid event: {}", fixture.file, event.error().message));
     }
     return fail(ErrorKind::usage, fmt::format("the overrides leave an invalid event: {}", event.error().message),
                 "check the --set values against the event's fields");

@@ -1,7 +1,7 @@
 #include "ctg/events/json_text.hpp"
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 
 #include "ctg/core/text.hpp"
 #include "ctg/events/event.hpp"
@@ -94,7 +94,8 @@ Result<Json> parse_json(std::string_view bytes, ErrorKind kind) {
   } catch (const Json::parse_error& e) {
     // `byte` is the 1-based position of the last character read.
     const auto at = position_of(bytes, e.byte > 0 ? e.byte - 1 : 0);
-    return fail(kind, fmt::format("invalid JSON at line {}, column {}: {}", at.line, at.column, parse_reason(e.what(), e.byte > bytes.size())));
+    return fail(kind, fmt::format("invalid JSON at line {}, column {}: {}", at.line, at.column,
+                                  parse_reason(e.what(), e.byte > bytes.size())));
   } catch (const Json::out_of_range& e) {
     const std::string_view token = overflow_token(e.what());
     const auto offset = token.empty() ? std::string_view::npos : bytes.find(token);

@@ -181,7 +181,8 @@ std::string line_for(const Event& event) {
   if (event.format() == Format::legacy_v1) return message_line(data, "message");
   if (type == "email.incoming" || type == "communications.incoming.email") return email_line(data);
   if (type == "text.delivery.confirmed") {
-    return fmt::format("delivered to {} ({})", clip(string_member(data, "to")), clip(string_member(data, "message_id")));
+    return fmt::format("delivered to {} ({})", clip(string_member(data, "to")),
+                       clip(string_member(data, "message_id")));
   }
   if (type == "text.delivery.failed") {
     const std::string prefix = fmt::format("delivery failed to {}: ", clip(string_member(data, "to")));

@@ -165,6 +165,17 @@ std::vector<std::string> diagnose_mismatch(std::span<const Secret> secrets, cons
                "the signature matches the body without its trailing whitespace; a newline or spaces were "
                "added to the body after signing (a file saved with a final newline?)");
   }
+  // One line ending too many, where more whitespace precedes it (a pretty-printed body saved again).
+  for (const std::string_view ending : {std::string_view("\r\n"), std::string_view("\n")}) {
+    if (!body.ends_with(ending)) continue;
+    const auto shorter = body.substr(0, body.size() - ending.size());
+    if (shorter.size() != trimmed.size() && some_pair_matches(secrets, parsed, shorter, {}, as_given)) {
+      add_unique(hints,
+                 "the signature matches the body without its last line ending; a newline was added to the body "
+                 "after signing (a file saved with a final newline?)");
+    }
+    break;
+  }
   if (some_pair_matches(secrets, parsed, body, "\n", as_given)) {
     add_unique(hints,
                "the signature matches the body with a trailing \"\\n\"; the body lost its final newline after "
