@@ -54,5 +54,7 @@ void add_sign_command(CLI::App& root, Registry& registry);
 void add_verify_command(CLI::App& root, Registry& registry);
 void add_fixtures_command(CLI::App& root, Registry& registry);
 void add_completion_command(CLI::App& root, Registry& registry);
+void add_listen_command(CLI::App& root, Registry& registry);
+void add_events_command(CLI::App& root, Registry& registry);
 
 }  // namespace ctg::app

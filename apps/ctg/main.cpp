@@ -96,6 +96,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
 
   app::Registry registry;
+  app::add_listen_command(app, registry);
+  app::add_events_command(app, registry);
   app::add_sign_command(app, registry);
   app::add_verify_command(app, registry);
   app::add_fixtures_command(app, registry);

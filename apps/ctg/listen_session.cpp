@@ -1,0 +1,160 @@
+#include "listen_session.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "ctg/core/clock.hpp"
+#include "ctg/core/file.hpp"
+#include "ctg/output/listen_renderer.hpp"
+#include "ctg/store/journal.hpp"
+#include "ctg/tls/certificate.hpp"
+#include "paths.hpp"
+
+namespace ctg::app {
+
+namespace {
+
+// Blocks SIGINT and SIGTERM in every thread started after this (they inherit the mask); one
+// watcher thread takes them with sigtimedwait and stops the receiver.
+class SignalWatcher {
+ public:
+  SignalWatcher() {
+    sigemptyset(&m_set);
+    sigaddset(&m_set, SIGINT);
+    sigaddset(&m_set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &m_set, &m_previous);
+  }
+  ~SignalWatcher() {
+    m_done = true;
+    if (m_thread.joinable()) m_thread.join();
+    pthread_sigmask(SIG_SETMASK, &m_previous, nullptr);
+  }
+  void start(listen::Receiver& receiver) {
+    m_thread = std::thread([this, &receiver] {
+      const timespec tick{0, 100'000'000};
+      while (!m_done) {
+        if (sigtimedwait(&m_set, nullptr, &tick) > 0) {
+          m_interrupted = true;
+          receiver.stop();
+          return;
+        }
+      }
+    });
+  }
+  bool interrupted() const { return m_interrupted; }
+
+ private:
+  sigset_t m_set{};
+  sigset_t m_previous{};
+  std::atomic<bool> m_done{false};
+  std::atomic<bool> m_interrupted{false};
+  std::thread m_thread;
+};
+
+// --no-store: a journal in a private temporary folder, removed at exit.
+struct TemporaryStore {
+  std::string dir;
+  ~TemporaryStore() {
+    std::error_code ec;
+    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+  }
+};
+
+}  // namespace
+
+Result<ExitCode> run_listen_session(Context& context, ListenSettings& s) {
+  SignalWatcher signals;  // first: every thread below inherits the blocked mask
+  ::signal(SIGPIPE, SIG_IGN);
+
+  TemporaryStore temporary;
+  if (s.no_store) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "ctg-listen-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) return fail(ErrorKind::io, "cannot create a temporary journal folder");
+    temporary.dir = pattern;
+    s.store = pattern + "/events.db";
+  }
+  auto journal = store::Journal::open(s.store);
+  if (!journal) return std::unexpected(journal.error());
+
+  output::ReadyInfo ready;
+  if (s.tls && s.receiver.cert_file.empty() && s.receiver.key_file.empty()) {
+    auto local = tls::ensure_local_certificate(state_dir() + "/tls", unix_now());
+    if (!local) return std::unexpected(local.error());
+    s.receiver.cert_file = local->cert_file;
+    s.receiver.key_file = local->key_file;
+    ready.tls_generated = local->created;
+  } else if (s.tls || !s.receiver.cert_file.empty()) {
+    if (s.receiver.cert_file.empty() || s.receiver.key_file.empty()) {
+      return fail(ErrorKind::usage, "--cert and --key go together");
+    }
+  }
+  if (!s.receiver.cert_file.empty()) {
+    auto pem = file::read(s.receiver.cert_file);
+    if (!pem) return std::unexpected(pem.error());
+    auto fingerprint = tls::fingerprint_sha256(*pem);
+    if (!fingerprint) return std::unexpected(fingerprint.error());
+    ready.tls_fingerprint = *fingerprint;
+    ready.tls_cert_file = s.receiver.cert_file;
+  }
+
+  output::ListenRenderer renderer(context.console,
+                                  {.json = context.global.json,
+                                   .print_body = s.print_body,
+                                   .verbose = context.global.verbose > 0});
+  if (s.receiver.policy.secrets.empty()) {
+    context.console.warn(
+        "no webhook secret: every delivery is accepted and marked unverified (set CONTIGUITY_WEBHOOK_SECRET or "
+        "--secret-file)");
+  }
+
+  std::unique_ptr<listen::Forwarder> forwarder;
+  if (!s.forwarder.targets.empty()) {
+    auto created = listen::Forwarder::create(**journal, s.forwarder, renderer);
+    if (!created) return std::unexpected(created.error());
+    forwarder = std::move(*created);
+  }
+  s.receiver.targets = s.forwarder.targets;
+  auto receiver = listen::Receiver::create(s.receiver, **journal, forwarder.get(), renderer);
+  if (!receiver) return std::unexpected(receiver.error());
+  if (auto bound = (*receiver)->bind(); !bound) return std::unexpected(bound.error());
+
+  ready.url = (*receiver)->url();
+  ready.store = s.no_store ? "" : (*journal)->path();
+  ready.verifying = !s.receiver.policy.secrets.empty();
+  ready.secrets = s.receiver.policy.secrets.size();
+  for (const auto& target : s.forwarder.targets) {
+    ready.targets.push_back(target.events.empty() ? target.url
+                                                  : fmt::format("{} ({})", target.url, fmt::join(target.events, ",")));
+  }
+  if (!s.ready_file.empty()) {
+    if (auto written = file::write_private(s.ready_file, ready.url + "\n", 0644); !written) {
+      return std::unexpected(written.error());
+    }
+  }
+  renderer.on_ready(ready);
+  if (forwarder) forwarder->start();
+  signals.start(**receiver);
+
+  auto served = (*receiver)->run();
+  if (forwarder) forwarder->stop();
+  (*journal)->flush();
+  std::int64_t pending = 0;
+  for (const auto& target : s.forwarder.targets) {
+    if (auto n = (*journal)->pending_count(target.url); n) pending += *n;
+  }
+  receiver->reset();  // joins the serving threads and drains the display
+  renderer.on_stopped(pending);
+  if (!served) return std::unexpected(served.error());
+  return signals.interrupted() ? ExitCode::interrupted : ExitCode::ok;
+}
+
+}  // namespace ctg::app

@@ -1,0 +1,85 @@
+// ctg::listen — the local webhook receiver behind `ctg listen`.
+//
+// Each request goes through the pipeline (pipeline.hpp), is journaled (every request, rejected
+// ones too), and is answered only once its journal entry has committed; nothing slow happens
+// before the answer: display and forwarding are handed to other threads. A repeated event id is
+// answered 2xx, marked duplicate and not forwarded again.
+//
+// Threading: run() serves on a pool that grows with the number of open connections (up to
+// max_connections), so clients that trickle their headers cannot starve a normal sender. stop()
+// may be called from any thread (a signal watcher): it stops accepting, lets requests in flight
+// finish, and makes run() return.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ctg/core/error.hpp"
+#include "ctg/events/event.hpp"
+#include "ctg/listen/forwarder.hpp"
+#include "ctg/listen/pipeline.hpp"
+#include "ctg/store/journal.hpp"
+
+namespace ctg::listen {
+
+struct ReceiverOptions {
+  std::string host = "127.0.0.1";
+  int port = 3000;                    // 0 picks a free port (see Receiver::port())
+  ReceiverPolicy policy;
+  std::vector<ForwardTarget> targets; // routes; the forwarder delivers
+  std::vector<std::string> event_filter;  // globs; empty = all. Filters display and forwarding.
+  std::string cert_file;              // TLS when both are set
+  std::string key_file;
+  std::size_t max_connections = 512;  // worker threads at most (one per open connection)
+  std::chrono::seconds read_timeout{5};
+};
+
+// One journaled request, as the display sees it.
+struct DeliveryReport {
+  store::Delivery delivery;                         // as journaled (id, duplicate set)
+  std::vector<std::string> hints;                   // signature diagnoses
+  std::vector<events::SchemaIssue> schema_issues;   // strict-schema mismatches
+  std::string summary;                              // events::summarize, when the body parsed
+  std::vector<std::string> forwarded_to;            // targets it was queued for
+  bool shown = true;                                // false when --events filters it out
+};
+
+class ReceiverObserver {
+ public:
+  virtual ~ReceiverObserver() = default;
+  // Called from the display thread, in arrival order.
+  virtual void on_delivery(const DeliveryReport& report) = 0;
+  // The journal could not take a delivery (disk full, ...); the request was answered 503.
+  virtual void on_journal_error(const Error& error) = 0;
+};
+
+class Receiver {
+ public:
+  // REQUIRES: journal and observer outlive the Receiver. `forwarder` may be null (no targets).
+  // Errors: TLS files unreadable or not a certificate/key pair (usage).
+  static Result<std::unique_ptr<Receiver>> create(ReceiverOptions options, store::Journal& journal,
+                                                  Forwarder* forwarder, ReceiverObserver& observer);
+  ~Receiver();
+
+  // Binds the listening socket (SO_REUSEADDR, never SO_REUSEPORT, so a busy port is an error).
+  // Errors (io): "cannot bind 127.0.0.1:3000: address already in use (is another ctg listen
+  // running? choose --port)".
+  Result<void> bind();
+  int port() const;           // the bound port, after bind()
+  std::string url() const;    // "http://127.0.0.1:3000/contiguity/webhook"
+
+  // Serves until stop(). REQUIRES: bind() succeeded.
+  Result<void> run();
+  void stop();
+
+ private:
+  struct Impl;
+  explicit Receiver(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace ctg::listen

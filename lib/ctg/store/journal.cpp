@@ -1,0 +1,369 @@
+// The journal's write side: opening, the group-commit writer thread, append() and
+// record_attempt(). Reads are in journal_read.cpp; the schema in schema.cpp.
+#include "ctg/store/journal.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <utility>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "ctg/store/journal_impl.hpp"
+#include "ctg/store/schema.hpp"
+
+namespace ctg::store {
+
+namespace {
+
+constexpr int k_writer_flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+
+std::string reason(int err) {
+  std::string text = std::strerror(err);
+  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// Creates the missing parent folders (mode 0700) and the file itself (mode 0600, whatever the
+// umask), so that SQLite, which gives its -wal and -shm files the database's mode, never creates
+// anything readable by others. An existing file keeps its mode.
+Result<void> create_private_file(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::filesystem::path folder;
+  for (const auto& part : parent) {
+    folder /= part;
+    if (::mkdir(folder.c_str(), 0700) != 0 && errno != EEXIST) {
+      return fail(ErrorKind::io, fmt::format("cannot open journal {}: cannot create {}: {}", path, folder.string(),
+                                             reason(errno)));
+    }
+  }
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::fchmod(fd, 0600);
+    ::close(fd);
+    return {};
+  }
+  if (errno == EEXIST) return {};
+  return fail(ErrorKind::io, fmt::format("cannot open journal {}: {}", path, reason(errno)));
+}
+
+// Headers as a JSON array of [name, value] pairs, which keeps their order and repeated names.
+// Bytes that are not UTF-8 (rare in headers) become U+FFFD; the body is the part kept exactly.
+std::string encode_headers(const Headers& headers) {
+  auto array = nlohmann::json::array();
+  for (const auto& [name, value] : headers) array.push_back(nlohmann::json::array({name, value}));
+  return array.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+bool is_accepted(int status) { return status >= 200 && status <= 299; }
+
+}  // namespace
+
+std::string_view to_string(ForwardState state) {
+  switch (state) {
+    case ForwardState::pending: return "pending";
+    case ForwardState::delivered: return "delivered";
+    case ForwardState::failed: return "failed";
+    case ForwardState::dead: return "dead";
+  }
+  return "pending";
+}
+
+std::string default_journal_path(const char* xdg_state_home, const char* home) {
+  // The XDG spec says relative values are invalid and must be ignored.
+  auto usable = [](const char* value) { return value != nullptr && value[0] == '/'; };
+  auto without_trailing_slash = [](std::string folder) {
+    while (folder.size() > 1 && folder.back() == '/') folder.pop_back();
+    return folder;
+  };
+  if (usable(xdg_state_home)) return without_trailing_slash(xdg_state_home) + "/ctg/events.db";
+  if (home != nullptr && home[0] != '\0') return without_trailing_slash(home) + "/.local/state/ctg/events.db";
+  return "ctg-events.db";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening and closing.
+
+Journal::Impl::Impl(std::string path, const JournalOptions& options)
+    : m_path(std::move(path)), m_max_batch(std::max<std::size_t>(options.max_batch, 1)) {
+  m_work.reserve(m_max_batch);
+}
+
+Journal::Impl::~Impl() {
+  if (m_thread.joinable()) {
+    {
+      std::lock_guard lock(m_queue_mutex);
+      m_stopping = true;
+    }
+    m_queue_cv.notify_one();
+    m_thread.join();  // the writer commits everything queued before it returns
+  }
+}
+
+Result<void> Journal::Impl::open_connections() {
+  if (auto created = create_private_file(m_path); !created) return created;
+
+  auto writer = sqlite::Connection::open(m_path, k_writer_flags);
+  if (!writer) return std::unexpected(writer.error());
+  m_writer = std::move(*writer);
+  if (auto done = schema::configure(m_writer, schema::Role::writer, m_path); !done) return done;
+  if (auto done = schema::migrate(m_writer, m_path); !done) return done;
+
+  const std::pair<sqlite::Statement*, std::string_view> statements[] = {
+      {&m_w.begin, "BEGIN IMMEDIATE"},
+      {&m_w.commit, "COMMIT"},
+      {&m_w.rollback, "ROLLBACK"},
+      {&m_w.find_accepted, "SELECT 1 FROM deliveries WHERE event_id = ?1 AND status BETWEEN 200 AND 299 LIMIT 1"},
+      {&m_w.insert_delivery,
+       "INSERT INTO deliveries (received_at_ms, peer, method, path, headers, body, verification,"
+       " verification_message, event_id, event_type, status, rejection, duplicate, duration_us)"
+       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"},
+      {&m_w.insert_forward,
+       "INSERT INTO forwards (delivery_id, target, state, next_attempt_at_ms) VALUES (?1, ?2, 'pending', ?3)"},
+      {&m_w.update_forward,
+       "UPDATE forwards SET state = ?2, attempts = ?3, next_attempt_at_ms = ?4, last_status = ?5,"
+       " last_error = ?6, last_latency_us = ?7 WHERE id = ?1"},
+      {&m_w.insert_attempt,
+       "INSERT INTO attempts (forward_id, number, started_at_ms, status, latency_us, error, response_excerpt,"
+       " next_attempt_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
+  };
+  for (const auto& [statement, sql] : statements) {
+    if (auto prepared = prepare(m_writer, *statement, sql); !prepared) return prepared;
+  }
+  return open_reader();
+}
+
+Result<void> Journal::Impl::prepare(const sqlite::Connection& db, sqlite::Statement& statement,
+                                    std::string_view sql) const {
+  auto prepared = sqlite::Statement::prepare(db, sql);
+  if (!prepared) return fail(ErrorKind::io, fmt::format("cannot open journal {}: {}", m_path, prepared.error().message));
+  statement = std::move(*prepared);
+  return {};
+}
+
+void Journal::Impl::start_writer() {
+  m_thread = std::thread([this] { run_writer(); });
+}
+
+Result<std::unique_ptr<Journal>> Journal::open(const std::string& path, const JournalOptions& options) {
+  auto impl = std::make_unique<Impl>(path, options);
+  if (auto opened = impl->open_connections(); !opened) return std::unexpected(opened.error());
+  impl->start_writer();
+  return std::unique_ptr<Journal>(new Journal(std::move(impl)));
+}
+
+Journal::Journal(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+
+Journal::~Journal() = default;
+
+const std::string& Journal::path() const { return m_impl->m_path; }
+
+Error Journal::Impl::write_error(const std::string& why) const {
+  return Error{ErrorKind::io, fmt::format("cannot write journal {}: {}", m_path, why), {}};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Group commit.
+
+void Journal::Impl::submit(Job& job) {
+  bool wake = false;
+  {
+    std::lock_guard lock(m_queue_mutex);
+    wake = m_queue.empty();  // otherwise the writer is busy or already woken, and will look again
+    m_queue.push_back(&job);
+  }
+  if (wake) m_queue_cv.notify_one();
+  std::unique_lock lock(m_done_mutex);
+  m_done_cv.wait(lock, [&] { return job.done; });
+}
+
+void Journal::Impl::run_writer() {
+  std::vector<Job*> batch;
+  batch.reserve(m_max_batch);
+  while (true) {
+    {
+      std::unique_lock lock(m_queue_mutex);
+      m_queue_cv.wait(lock, [&] { return m_stopping || !m_queue.empty(); });
+      if (m_queue.empty()) return;  // stopping, and everything queued is committed
+      batch.swap(m_queue);          // both vectors keep their capacity: no allocation per batch
+    }
+    const std::span<Job* const> taken(batch);
+    for (std::size_t start = 0; start < taken.size(); start += m_max_batch) {
+      const auto chunk = taken.subspan(start, std::min(m_max_batch, taken.size() - start));
+      commit_chunk(chunk);
+      {
+        std::lock_guard lock(m_done_mutex);
+        for (Job* job : chunk) job->done = true;
+      }
+      m_done_cv.notify_all();
+    }
+    batch.clear();
+  }
+}
+
+// Commits `chunk` in one transaction. A statement that fails for one job (which should not happen:
+// there is no constraint a delivery can break) rolls the transaction back, fails that job alone,
+// and the others are tried again without it. A failed BEGIN or COMMIT fails them all.
+void Journal::Impl::commit_chunk(std::span<Job* const> chunk) {
+  m_work.assign(chunk.begin(), chunk.end());
+  std::erase_if(m_work, [](const Job* job) { return job->kind == Job::Kind::flush; });
+  auto fail_all = [&](const Error& error) {
+    for (Job* job : m_work) job->error = error;
+  };
+  auto run = [](sqlite::Statement& statement) {
+    const int rc = statement.step();
+    statement.reset();
+    return rc;
+  };
+  while (!m_work.empty()) {
+    if (run(m_w.begin) != SQLITE_DONE) return fail_all(write_error(m_writer.last_error()));
+    std::size_t failed = m_work.size();
+    Error failure;
+    for (std::size_t i = 0; i < m_work.size(); ++i) {
+      if (auto applied = apply(*m_work[i]); !applied) {
+        failed = i;
+        failure = std::move(applied.error());
+        break;
+      }
+    }
+    if (failed == m_work.size()) {
+      if (run(m_w.commit) == SQLITE_DONE) return;
+      const Error error = write_error(m_writer.last_error());
+      run(m_w.rollback);
+      return fail_all(error);
+    }
+    run(m_w.rollback);
+    m_work[failed]->error = std::move(failure);
+    m_work.erase(m_work.begin() + static_cast<std::ptrdiff_t>(failed));
+  }
+}
+
+Result<void> Journal::Impl::apply(Job& job) {
+  job.error.reset();
+  switch (job.kind) {
+    case Job::Kind::append: return apply_append(job);
+    case Job::Kind::attempt: return apply_attempt(job);
+    case Job::Kind::flush: return {};
+  }
+  return {};
+}
+
+Result<void> Journal::Impl::apply_append(Job& job) {
+  const Delivery& d = *job.delivery;
+  const bool accepted = is_accepted(d.status);
+  bool duplicate = false;
+  if (accepted && !d.event_id.empty()) {
+    // Sees this transaction's own inserts too, so duplicates within one batch are caught.
+    sqlite::ResetOnExit reset(m_w.find_accepted);
+    m_w.find_accepted.bind_text(1, d.event_id);
+    const int rc = m_w.find_accepted.step();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return std::unexpected(write_error(m_writer.last_error()));
+    duplicate = rc == SQLITE_ROW;
+  }
+  {
+    auto& s = m_w.insert_delivery;
+    sqlite::ResetOnExit reset(s);
+    s.bind(1, d.received_at_ms);
+    s.bind_text(2, d.peer);
+    s.bind_text(3, d.method);
+    s.bind_text(4, d.path);
+    s.bind_text(5, job.headers_json);
+    s.bind_blob(6, d.body);
+    s.bind_text(7, d.verification);
+    s.bind_text(8, d.verification_message);
+    s.bind_text(9, d.event_id);
+    s.bind_text(10, d.event_type);
+    s.bind(11, d.status);
+    s.bind_text(12, d.rejection);
+    s.bind(13, duplicate ? 1 : 0);
+    s.bind(14, d.duration_us);
+    if (s.step() != SQLITE_DONE) return std::unexpected(write_error(m_writer.last_error()));
+  }
+  const std::int64_t id = sqlite3_last_insert_rowid(m_writer.get());
+  if (accepted && !duplicate) {
+    auto& s = m_w.insert_forward;
+    for (const auto& target : *job.forward_targets) {
+      sqlite::ResetOnExit reset(s);
+      s.bind(1, id);
+      s.bind_text(2, target);
+      s.bind(3, d.received_at_ms);  // due at once
+      if (s.step() != SQLITE_DONE) return std::unexpected(write_error(m_writer.last_error()));
+    }
+  }
+  job.appended = Appended{id, duplicate};
+  return {};
+}
+
+Result<void> Journal::Impl::apply_attempt(Job& job) {
+  const Attempt& a = *job.attempt;
+  {
+    auto& s = m_w.update_forward;
+    sqlite::ResetOnExit reset(s);
+    s.bind(1, a.forward_id);
+    s.bind_text(2, to_string(job.new_state));
+    s.bind(3, a.number);
+    s.bind(4, a.next_attempt_at_ms);
+    s.bind(5, a.status);
+    s.bind_text(6, a.error);
+    s.bind(7, a.latency_us);
+    if (s.step() != SQLITE_DONE) return std::unexpected(write_error(m_writer.last_error()));
+  }
+  if (sqlite3_changes(m_writer.get()) == 0) {
+    job.error = Error{ErrorKind::internal, fmt::format("journal {} has no forward {}", m_path, a.forward_id), {}};
+    return {};
+  }
+  auto& s = m_w.insert_attempt;
+  sqlite::ResetOnExit reset(s);
+  s.bind(1, a.forward_id);
+  s.bind(2, a.number);
+  s.bind(3, a.started_at_ms);
+  s.bind(4, a.status);
+  s.bind(5, a.latency_us);
+  s.bind_text(6, a.error);
+  s.bind_text(7, a.response_excerpt);
+  s.bind(8, a.next_attempt_at_ms);
+  if (s.step() != SQLITE_DONE) return std::unexpected(write_error(m_writer.last_error()));
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// The write API.
+
+Result<Appended> Journal::append(const Delivery& delivery, const std::vector<std::string>& forward_targets) {
+  Job job;
+  job.kind = Job::Kind::append;
+  job.delivery = &delivery;
+  job.forward_targets = &forward_targets;
+  try {
+    job.headers_json = encode_headers(delivery.headers);
+  } catch (const std::exception& e) {
+    return fail(ErrorKind::internal, fmt::format("cannot encode the headers of a delivery: {}", e.what()));
+  }
+  m_impl->submit(job);
+  if (job.error) return std::unexpected(std::move(*job.error));
+  return job.appended;
+}
+
+Result<void> Journal::record_attempt(const Attempt& attempt, ForwardState new_state) {
+  Job job;
+  job.kind = Job::Kind::attempt;
+  job.attempt = &attempt;
+  job.new_state = new_state;
+  m_impl->submit(job);
+  if (job.error) return std::unexpected(std::move(*job.error));
+  return {};
+}
+
+void Journal::flush() {
+  Job job;  // Kind::flush: done once everything queued before it is
+  m_impl->submit(job);
+}
+
+}  // namespace ctg::store

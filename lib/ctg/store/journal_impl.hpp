@@ -1,0 +1,100 @@
+// ctg::store — private to lib/ctg/store: the state behind a Journal, shared by journal.cpp (opening,
+// the writer thread, appends and attempts) and journal_read.cpp (the reads).
+//
+// Threading:
+// - m_writer and the Writer statements belong to the writer thread (and to open() and the
+//   destructor, before the thread starts and after it is joined).
+// - m_reader and the Reader statements are used only with m_read_mutex held.
+// - Callers hand the writer a Job on their own stack and wait on m_done_cv until the writer marks it
+//   done (under m_done_mutex); after that the writer never touches the Job again.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "ctg/store/journal.hpp"
+#include "ctg/store/sqlite.hpp"
+
+namespace ctg::store {
+
+// The columns every delivery query selects, in the order read_delivery() expects them.
+inline constexpr std::string_view k_delivery_columns =
+    "id, received_at_ms, peer, method, path, headers, body, verification, verification_message, event_id,"
+    " event_type, status, rejection, duplicate, duration_us";
+
+// One unit of work for the writer thread.
+struct Job {
+  enum class Kind { append, attempt, flush };
+  Kind kind = Kind::flush;
+  // Kind::append (borrowed from the caller, who waits until done)
+  const Delivery* delivery = nullptr;
+  const std::vector<std::string>* forward_targets = nullptr;
+  std::string headers_json;  // encoded by the caller's thread, not the writer's
+  // Kind::attempt
+  const Attempt* attempt = nullptr;
+  ForwardState new_state = ForwardState::pending;
+  // Outcome, written by the writer thread before `done`.
+  Appended appended;
+  std::optional<Error> error;
+  bool done = false;  // guarded by Journal::Impl::m_done_mutex
+};
+
+struct Journal::Impl {
+  Impl(std::string path, const JournalOptions& options);
+  ~Impl();  // drains the queue and joins the writer
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  Result<void> open_connections();
+  Result<void> open_reader();  // journal_read.cpp
+  Result<void> prepare(const sqlite::Connection& db, sqlite::Statement& statement, std::string_view sql) const;
+  void start_writer();
+
+  // Queues `job` for the writer and blocks until it is committed (or failed).
+  void submit(Job& job);
+
+  // Writer thread.
+  void run_writer();
+  void commit_chunk(std::span<Job* const> chunk);
+  Result<void> apply(Job& job);
+  Result<void> apply_append(Job& job);
+  Result<void> apply_attempt(Job& job);
+  Error write_error(const std::string& reason) const;
+
+  std::string m_path;
+  std::size_t m_max_batch = 512;
+
+  sqlite::Connection m_writer;
+  struct Writer {
+    sqlite::Statement begin, commit, rollback;
+    sqlite::Statement find_accepted, insert_delivery, insert_forward, update_forward, insert_attempt;
+  } m_w;
+  std::vector<Job*> m_work;  // the writer's current chunk, reused across commits
+
+  mutable std::mutex m_read_mutex;
+  sqlite::Connection m_reader;
+  struct Reader {
+    sqlite::Statement find, find_by_event_id, forwards_of, attempts_of;
+    sqlite::Statement first_target, next_target, head_of, pending_of, pending_count;
+  };
+  mutable Reader m_r;
+
+  std::mutex m_queue_mutex;
+  std::condition_variable m_queue_cv;
+  std::vector<Job*> m_queue;
+  bool m_stopping = false;
+
+  std::mutex m_done_mutex;
+  std::condition_variable m_done_cv;
+
+  std::thread m_thread;
+};
+
+}  // namespace ctg::store
