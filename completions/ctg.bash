@@ -1,7 +1,7 @@
 # bash completion for ctg                                        -*- shell-script -*-
 # Install: ctg completion bash > ~/.local/share/bash-completion/completions/ctg
 
-_ctg_commands="sign verify fixtures completion help"
+_ctg_commands="listen events sign verify fixtures completion help"
 _ctg_global_flags="--json --no-color -v --verbose -q --quiet -h --help"
 _ctg_event_types="text.incoming.sms text.incoming.mms text.delivery.confirmed text.delivery.failed
 imessage.incoming numbers.substitution otp.reverse.verified email.incoming
@@ -13,7 +13,9 @@ communications.incoming.sms communications.incoming.mms communications.incoming.
 communications.incoming.whatsapp communications.incoming.email text.incoming whatsapp.incoming
 v1.sms v1.whatsapp v1.imessage"
 # Options that take a value: the word after them is not a command.
-_ctg_value_flags="--secret-file --secret --timestamp --curl --signature --request --tolerance --now --set"
+_ctg_value_flags="--secret-file --secret --timestamp --curl --signature --request --tolerance --now --set
+--host --port --path --max-body --store --cert --key --ready-file --forward-to -H --header --events
+--max-attempts --ca-file --config --type --since --status --limit --to -o --output"
 
 _ctg() {
   local cur prev words cword
@@ -29,7 +31,7 @@ _ctg() {
     [[ $word == -* ]] && continue
     if [[ -z $cmd ]]; then
       cmd=$word
-    elif [[ $cmd == fixtures && -z $sub ]]; then
+    elif [[ ($cmd == fixtures || $cmd == events) && -z $sub ]]; then
       sub=$word
     else
       ((npos++))
@@ -37,11 +39,20 @@ _ctg() {
   done
 
   case $prev in
-    --secret-file | --request)
+    --secret-file | --request | --store | --cert | --key | --ready-file | --ca-file | --config | -o | --output)
       _filedir
       return
       ;;
-    --secret | --timestamp | --curl | --signature | --tolerance | --now | --set)
+    --events | --type)
+      COMPREPLY=($(compgen -W "$_ctg_event_types" -- "$cur"))
+      return
+      ;;
+    --status)
+      COMPREPLY=($(compgen -W "accepted rejected duplicate 2xx 4xx 5xx forward-failed dead" -- "$cur"))
+      return
+      ;;
+    --secret | --timestamp | --curl | --signature | --tolerance | --now | --set | --host | --port | --path | \
+      --max-body | --forward-to | -H | --header | --max-attempts | --since | --limit | --to)
       return
       ;;
   esac
@@ -55,6 +66,22 @@ _ctg() {
         COMPREPLY=($(compgen -W "$_ctg_commands" -- "$cur"))
       fi
       return
+      ;;
+    listen)
+      flags="--host --port --path --secret-file --secret --tolerance --max-body --store --no-store --tls --cert --key
+        --ready-file --forward-to -H --header --events --print-body --max-attempts --insecure --ca-file --config"
+      ;;
+    events)
+      case $sub in
+        "")
+          [[ $cur != -* ]] && COMPREPLY=($(compgen -W "list show replay to-fixture" -- "$cur")) && return
+          flags="--store"
+          ;;
+        list) flags="--store --type --since --status --limit" ;;
+        show) flags="--store --raw" ;;
+        replay) flags="--store --to --type --since --limit --resign --secret-file --secret -H --header --insecure --ca-file" ;;
+        to-fixture) flags="--store -o --output" ;;
+      esac
       ;;
     sign)
       flags="--secret-file --secret --timestamp --curl"

@@ -1,7 +1,7 @@
 # fish completion for ctg
 # Install: ctg completion fish > ~/.config/fish/completions/ctg.fish
 
-set -l ctg_commands sign verify fixtures completion help
+set -l ctg_commands listen events sign verify fixtures completion help
 set -l ctg_event_types text.incoming.sms text.incoming.mms text.delivery.confirmed text.delivery.failed \
     imessage.incoming numbers.substitution otp.reverse.verified email.incoming \
     identity.verification_session.started identity.verification_session.processing \
@@ -23,11 +23,52 @@ complete -c ctg -s h -l help -d 'Show help'
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -l version -d 'Print the version'
 
 # Commands
+complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a listen -d 'Receive webhooks locally'
+complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a events -d 'The journal of received deliveries'
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a sign -d 'Sign a body as Contiguity does'
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a verify -d 'Verify a delivery signature'
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a fixtures -d 'Sample payloads for every event type'
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a completion -d 'Print the shell completion script'
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a help -d 'Show help for a command'
+
+# listen
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l host -x -d 'Address to listen on'
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l port -x -d 'Port; 0 picks a free one'
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l path -x -d 'Webhook path'
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l secret-file -r -F -d 'File holding the webhook secret'
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l secret -x -d 'Webhook secret (visible to other processes)'
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l tolerance -x -d 'Signature timestamp tolerance (s)'
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l max-body -x -d 'Largest body accepted (bytes)'
+complete -c ctg -n "__fish_seen_subcommand_from listen events" -l store -r -F -d 'Journal file'
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l no-store -d 'Keep no journal'
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l tls -d 'Serve HTTPS'
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l cert -r -F -d 'TLS certificate (PEM)'
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l key -r -F -d 'TLS key (PEM)'
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l ready-file -r -F -d 'Write the URL once listening'
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l forward-to -x -d 'Forward to URL or GLOBS=URL'
+complete -c ctg -n "__fish_seen_subcommand_from listen replay" -s H -l header -x -d 'Extra header: Name: value'
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l events -x -a "$ctg_event_types" -d 'Only these types'
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l print-body -d 'Show bodies'
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l max-attempts -x -d 'Attempts before dead-lettering'
+complete -c ctg -n "__fish_seen_subcommand_from listen replay" -l insecure -d 'Do not verify certificates'
+complete -c ctg -n "__fish_seen_subcommand_from listen replay" -l ca-file -r -F -d 'Trust this CA bundle'
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l config -r -F -d 'Config file'
+
+# events
+complete -c ctg -n "__fish_seen_subcommand_from events; and not __fish_seen_subcommand_from list show replay to-fixture" -a list -d 'List deliveries'
+complete -c ctg -n "__fish_seen_subcommand_from events; and not __fish_seen_subcommand_from list show replay to-fixture" -a show -d 'Show one delivery'
+complete -c ctg -n "__fish_seen_subcommand_from events; and not __fish_seen_subcommand_from list show replay to-fixture" -a replay -d 'Deliver journaled events again'
+complete -c ctg -n "__fish_seen_subcommand_from events; and not __fish_seen_subcommand_from list show replay to-fixture" -a to-fixture -d 'Turn a delivery into a fixture'
+complete -c ctg -n "__fish_seen_subcommand_from events; and __fish_seen_subcommand_from list replay" -l type -x -a "$ctg_event_types" -d 'Only these types'
+complete -c ctg -n "__fish_seen_subcommand_from events; and __fish_seen_subcommand_from list replay" -l since -x -d 'Only since then'
+complete -c ctg -n "__fish_seen_subcommand_from events; and __fish_seen_subcommand_from list replay" -l limit -x -d 'At most N'
+complete -c ctg -n "__fish_seen_subcommand_from events; and __fish_seen_subcommand_from list" -l status -x -a "accepted rejected duplicate 2xx 4xx 5xx forward-failed dead" -d 'Filter by outcome'
+complete -c ctg -n "__fish_seen_subcommand_from events; and __fish_seen_subcommand_from show" -l raw -d 'The request as received'
+complete -c ctg -n "__fish_seen_subcommand_from events; and __fish_seen_subcommand_from replay" -l to -x -d 'Target URL'
+complete -c ctg -n "__fish_seen_subcommand_from events; and __fish_seen_subcommand_from replay" -l resign -d 'Sign afresh'
+complete -c ctg -n "__fish_seen_subcommand_from replay" -l secret-file -r -F -d 'File holding the webhook secret'
+complete -c ctg -n "__fish_seen_subcommand_from replay" -l secret -x -d 'Webhook secret'
+complete -c ctg -n "__fish_seen_subcommand_from events; and __fish_seen_subcommand_from to-fixture" -s o -l output -r -F -d 'Write to FILE'
 
 # sign
 complete -c ctg -n "__fish_seen_subcommand_from sign" -F

@@ -11,6 +11,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdexcept>
 
 extern char** environ;
@@ -118,12 +123,113 @@ ProcessResult run_process(const std::string& program, const std::vector<std::str
   return result;
 }
 
-ProcessResult run_ctg(const std::vector<std::string>& args, const RunOptions& options) {
+namespace {
+RunOptions clean_ctg_env(const RunOptions& options) {
   RunOptions o = options;
-  for (const char* name : {"CONTIGUITY_WEBHOOK_SECRET", "CONTIGUITY_API_KEY", "CONTIGUITY_TOKEN", "NO_COLOR"}) {
+  for (const char* name : {"CONTIGUITY_WEBHOOK_SECRET", "CONTIGUITY_API_KEY", "CONTIGUITY_TOKEN", "NO_COLOR",
+                           "CTG_PORT", "CTG_HOST", "CTG_PATH", "CTG_STORE"}) {
     if (!o.env.contains(name)) o.unset_env.emplace_back(name);
   }
-  return run_process(CTG_BINARY, args, o);
+  return o;
+}
+}  // namespace
+
+ProcessResult run_ctg(const std::vector<std::string>& args, const RunOptions& options) {
+  return run_process(CTG_BINARY, args, clean_ctg_env(options));
+}
+
+BackgroundProcess::BackgroundProcess(const std::string& program, const std::vector<std::string>& args,
+                                     const RunOptions& options) {
+  const std::string out_path = m_dir.path() + "/stdout";
+  const std::string err_path = m_dir.path() + "/stderr";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  std::vector<std::string> argv_storage{program};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  auto env_storage = build_environment(options);
+  std::vector<char*> envp;
+  for (auto& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start " + program + ": " + std::strerror(rc));
+  m_pid = pid;
+}
+
+BackgroundProcess::~BackgroundProcess() {
+  if (running()) {
+    ::kill(m_pid, SIGKILL);
+    wait(5000);
+  }
+}
+
+void BackgroundProcess::signal(int signo) { ::kill(m_pid, signo); }
+
+bool BackgroundProcess::running() {
+  if (m_status != -1) return false;
+  int status = 0;
+  const pid_t r = ::waitpid(m_pid, &status, WNOHANG);
+  if (r == m_pid) {
+    m_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return false;
+  }
+  return r == 0;
+}
+
+int BackgroundProcess::wait(int timeout_ms) {
+  for (int waited = 0; waited <= timeout_ms; waited += 10) {
+    if (!running()) return m_status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
+namespace {
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+}  // namespace
+
+std::string BackgroundProcess::out() const { return slurp(m_dir.path() + "/stdout"); }
+std::string BackgroundProcess::err() const { return slurp(m_dir.path() + "/stderr"); }
+
+std::unique_ptr<BackgroundProcess> start_ctg(const std::vector<std::string>& args, const RunOptions& options) {
+  return std::make_unique<BackgroundProcess>(CTG_BINARY, args, clean_ctg_env(options));
+}
+
+std::string wait_for_file(const std::string& path, int timeout_ms) {
+  for (int waited = 0; waited <= timeout_ms; waited += 10) {
+    std::string content = slurp(path);
+    if (!content.empty() && content.back() == '\n') {
+      content.pop_back();
+      return content;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return {};
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
 }
 
 TempDir::TempDir() {

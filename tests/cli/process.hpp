@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,5 +42,41 @@ class TempDir {
  private:
   std::string m_path;
 };
+
+}  // namespace ctg::test
+
+namespace ctg::test {
+
+// A process left running in the background (ctg listen), its stdout and stderr going to files.
+class BackgroundProcess {
+ public:
+  BackgroundProcess(const std::string& program, const std::vector<std::string>& args, const RunOptions& options = {});
+  ~BackgroundProcess();  // SIGKILLs the process if still running
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+  int pid() const { return m_pid; }
+  void signal(int signo);
+  // Waits for the exit; returns the exit code (128 + signal when killed), or -1 on timeout.
+  int wait(int timeout_ms = 10000);
+  bool running();
+  std::string out() const;  // what it wrote to stdout so far
+  std::string err() const;
+
+ private:
+  int m_pid = -1;
+  int m_status = -1;
+  TempDir m_dir;
+};
+
+// Starts `ctg ARGS` in the background (CONTIGUITY_* and NO_COLOR cleared unless given).
+std::unique_ptr<BackgroundProcess> start_ctg(const std::vector<std::string>& args, const RunOptions& options = {});
+
+// Waits until `path` exists and is non-empty; returns its content without the trailing newline,
+// or "" after the timeout.
+std::string wait_for_file(const std::string& path, int timeout_ms = 10000);
+
+// A TCP port on 127.0.0.1 that nothing listens on right now.
+int free_port();
 
 }  // namespace ctg::test

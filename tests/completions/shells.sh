@@ -47,6 +47,13 @@ expect_offer --set -- ctg fixtures show text.incoming.sms --s
 expect_offer --curl -- ctg sign --c
 expect_offer --signature -- ctg verify --sig
 expect_offer fish -- ctg completion ""
+expect_offer --forward-to -- ctg listen --forw
+expect_offer text.incoming.sms -- ctg listen --events ""
+expect_offer replay -- ctg events ""
+expect_offer to-fixture -- ctg events ""
+expect_offer --resign -- ctg events replay --re
+expect_offer dead -- ctg events list --status ""
+expect_not_offer --resign -- ctg events list --re
 expect_offer --json -- ctg --j
 n=$(complete_bash ctg sign --secret "" | wc -l)
 [ "$n" -le 1 ] && pass || fail "bash offers words after --secret"

@@ -353,8 +353,8 @@ TEST_CASE("listen::forwarder delivers in order once a down target comes up, and 
     CHECK(got[i].delivery_id == std::to_string(ids[i]));
     CHECK(got[i].body == "{\"n\":" + std::to_string(i) + "}");
   }
+  REQUIRE(eventually([&] { return observer.ups().size() == 1; }));  // reported after journaling
   CHECK(observer.downs().size() == 1);
-  REQUIRE(observer.ups().size() == 1);
   for (auto id : ids) CHECK(forward_of(*journal, id, target).state == store::ForwardState::delivered);
 
   // The server goes away with the forwarder's keep-alive connection open, then returns: the same
@@ -368,8 +368,9 @@ TEST_CASE("listen::forwarder delivers in order once a down target comes up, and 
   REQUIRE(eventually([&] { return forward_of(*journal, late, target).state == store::ForwardState::delivered; }));
   REQUIRE(again.requests().size() == 1);
   CHECK(again.requests().front().delivery_id == std::to_string(late));
-  CHECK(observer.ups().size() == 2);
   forwarder->stop();
+  CHECK(observer.ups().size() == 2);
+  CHECK(observer.downs().size() == 2);
 }
 
 TEST_CASE("listen::forwarder forwards the body byte for byte with the original headers") {

@@ -47,7 +47,7 @@ struct ServerFiles {
 struct Pki {
   std::string dir = make_temp_dir();
   std::string ca_file;
-  ServerFiles good, expired, not_yet_valid, wrong_host, self_signed;
+  ServerFiles good, expired, not_yet_valid, wrong_host, self_signed, sha1_signed, rsa_1024;
 
   Pki() {
     const std::int64_t now = unix_now();
@@ -78,6 +78,16 @@ struct Pki {
                                     .not_after = k_2040_01_01 + 365 * k_day});
     wrong_host =
         leaf("wrong-host", {.dns_names = {"other.example"}, .not_before = now - k_day, .not_after = now + 30 * k_day});
+    sha1_signed = leaf("sha1", {.ip_addresses = local_ips,
+                                .not_before = now - k_day,
+                                .not_after = now + 30 * k_day,
+                                .digest = tls::Digest::sha1});
+    auto weak_key = tls::generate_key(tls::KeyType::rsa_1024);
+    REQUIRE(weak_key.has_value());
+    auto weak = tls::issue({.ip_addresses = local_ips, .not_before = now - k_day, .not_after = now + 30 * k_day},
+                           *weak_key, *ca);
+    REQUIRE(weak.has_value());
+    rsa_1024 = write("rsa-1024", *weak);
     auto self = tls::self_signed(
         {.dns_names = local_names, .ip_addresses = local_ips, .not_before = now - k_day, .not_after = now + 30 * k_day},
         key());
@@ -102,9 +112,19 @@ const Pki& pki() {
 // An httplib server on 127.0.0.1 and a free port, listening on its own thread until destroyed.
 class TestServer {
  public:
+  enum class Security { default_level, any_certificate };
+
+  // `any_certificate` lowers the server's OpenSSL security level to 0, so that it can serve the
+  // SHA-1 and RSA-1024 certificates that Debian's default level 2 refuses to load.
   explicit TestServer(const std::function<void(httplib::Server&)>& routes, const ServerFiles* tls = nullptr,
-                      const std::string& host = "127.0.0.1") {
-    if (tls != nullptr) {
+                      const std::string& host = "127.0.0.1", Security security = Security::default_level) {
+    if (tls != nullptr && security == Security::any_certificate) {
+      m_server = std::make_unique<httplib::SSLServer>([tls](SSL_CTX& context) {
+        SSL_CTX_set_security_level(&context, 0);
+        return SSL_CTX_use_certificate_chain_file(&context, tls->cert_file.c_str()) == 1 &&
+               SSL_CTX_use_PrivateKey_file(&context, tls->key_file.c_str(), SSL_FILETYPE_PEM) == 1;
+      });
+    } else if (tls != nullptr) {
       m_server = std::make_unique<httplib::SSLServer>(tls->cert_file.c_str(), tls->key_file.c_str());
     } else {
       m_server = std::make_unique<httplib::Server>();
@@ -378,6 +398,23 @@ TEST_CASE("net::Client over HTTPS") {
     auto by_name = get(server.url("https", "localhost"), trusting);
     REQUIRE_FALSE(by_name.has_value());
     CHECK(by_name.error().message == "TLS: certificate is for other.example, not localhost");
+  }
+
+  SUBCASE("a SHA-1 signature and an RSA-1024 key are refused, even from a trusted CA") {
+    {
+      TestServer server(hello, &certs.sha1_signed, "127.0.0.1", TestServer::Security::any_certificate);
+      auto answer = get(server.url("https"), trusting);
+      REQUIRE_FALSE(answer.has_value());
+      CHECK(answer.error().message == "TLS: certificate is signed with a digest too weak to trust (ecdsa-with-SHA1)");
+      CHECK(get(server.url("https"), {.insecure = true}).has_value());
+    }
+    {
+      TestServer server(hello, &certs.rsa_1024, "127.0.0.1", TestServer::Security::any_certificate);
+      auto answer = get(server.url("https"), trusting);
+      REQUIRE_FALSE(answer.has_value());
+      CHECK(answer.error().message == "TLS: certificate has a key too small to trust (RSA 1024 bits)");
+      CHECK(get(server.url("https"), {.insecure = true}).has_value());
+    }
   }
 
   SUBCASE("insecure passes whatever the certificate") {
