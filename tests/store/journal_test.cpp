@@ -252,6 +252,17 @@ TEST_CASE("store::journal round-trips every field of a delivery") {
   CHECK_FALSE(journal->find(2).value().has_value());
   CHECK_FALSE(journal->find_by_event_id("evt_other").value().has_value());
 
+  SUBCASE("headers that JSON must escape, and bytes that are not UTF-8") {
+    Delivery odd = delivery(1, "evt_2", "x", 400);
+    odd.headers = {{"X-Quote", "say \"hi\" \\ back\\"}, {"X-Control", std::string("a\tb\nc\x01\x1f", 8)},
+                   {"X-Nul", std::string("a\0b", 3)}, {"X-\xC3\xA9", "\xF0\x9F\x98\x80"}};
+    const auto id = append_ok(*journal, odd);
+    CHECK(journal->find(id).value()->headers == odd.headers);
+
+    odd.headers = {{"X-Latin1", "caf\xE9"}, {"X-Ok", "ok"}};
+    const auto replaced = append_ok(*journal, odd);
+    CHECK(journal->find(replaced).value()->headers == Headers{{"X-Latin1", "caf\xEF\xBF\xBD"}, {"X-Ok", "ok"}});
+  }
   SUBCASE("empty fields stay empty, not NULL") {
     Delivery empty;
     empty.status = 400;
@@ -287,6 +298,7 @@ TEST_CASE("store::journal marks repeated event ids as duplicates") {
     // Deliveries whose body did not parse have no event id and are never duplicates.
     CHECK_FALSE(journal->append(delivery(5, "", "", 200), {}).value().duplicate);
     CHECK_FALSE(journal->append(delivery(6, "", "", 200), {}).value().duplicate);
+    CHECK_FALSE(journal->find_by_event_id("").value().has_value());
   }
 
   SUBCASE("within one batch") {

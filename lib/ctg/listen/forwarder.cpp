@@ -118,7 +118,7 @@ std::chrono::milliseconds retry_delay(const RetryPolicy& policy, int attempt,
   if (retry_after) return std::chrono::milliseconds{std::clamp<std::int64_t>(retry_after->count(), 0, max)};
   std::int64_t cap = std::clamp<std::int64_t>(policy.base_delay.count(), 0, max);
   for (int i = 1; i < attempt && cap < max; ++i) cap = std::min(cap * 2, max);
-  const double r = std::clamp(random01, 0.0, 1.0);
+  const double r = random01 > 0.0 ? std::min(random01, 1.0) : 0.0;  // NaN too
   const auto jittered = static_cast<std::int64_t>(r * static_cast<double>(cap + 1));
   return std::chrono::milliseconds{std::min(jittered, cap)};
 }

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "ctg/core/text.hpp"
 #include "ctg/store/journal_impl.hpp"
 #include "ctg/store/schema.hpp"
 
@@ -54,12 +55,55 @@ Result<void> create_private_file(const std::string& path) {
   return fail(ErrorKind::io, fmt::format("cannot open journal {}: {}", path, reason(errno)));
 }
 
-// Headers as a JSON array of [name, value] pairs, which keeps their order and repeated names.
-// Bytes that are not UTF-8 (rare in headers) become U+FFFD; the body is the part kept exactly.
-std::string encode_headers(const Headers& headers) {
-  auto array = nlohmann::json::array();
-  for (const auto& [name, value] : headers) array.push_back(nlohmann::json::array({name, value}));
-  return array.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+void append_json_string(std::string& out, std::string_view s) {
+  constexpr std::string_view k_hex = "0123456789abcdef";
+  out += '"';
+  std::size_t plain = 0;  // start of the run of bytes that need no escaping
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(s[i]);
+    if (byte >= 0x20 && byte != '"' && byte != '\\') continue;
+    out.append(s.substr(plain, i - plain));
+    plain = i + 1;
+    if (byte < 0x20) {
+      out += "\\u00";
+      out += k_hex[byte / 16u];
+      out += k_hex[byte % 16u];
+    } else {
+      out += '\\';
+      out += static_cast<char>(byte);
+    }
+  }
+  out.append(s.substr(plain));
+  out += '"';
+}
+
+// Headers as a JSON array of [name, value] pairs, which keeps their order and repeated names;
+// written into `out` (the caller's reused buffer). This runs once per delivery on the listener's
+// threads, so valid UTF-8 (all real headers) is escaped here directly, which is several times
+// cheaper than building an nlohmann::json value; anything else goes through nlohmann::json,
+// whose bytes that are not UTF-8 become U+FFFD (the body is the part kept exactly). Either way
+// the text is JSON that nlohmann::json reads back (journal_read.cpp).
+void encode_headers(const Headers& headers, std::string& out) {
+  out.clear();
+  const bool utf8 = std::all_of(headers.begin(), headers.end(), [](const auto& header) {
+    return !text::find_invalid_utf8(header.first) && !text::find_invalid_utf8(header.second);
+  });
+  if (!utf8) {
+    auto array = nlohmann::json::array();
+    for (const auto& [name, value] : headers) array.push_back(nlohmann::json::array({name, value}));
+    out = array.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return;
+  }
+  out += '[';
+  for (const auto& [name, value] : headers) {
+    if (out.size() > 1) out += ',';
+    out += '[';
+    append_json_string(out, name);
+    out += ',';
+    append_json_string(out, value);
+    out += ']';
+  }
+  out += ']';
 }
 
 bool is_accepted(int status) { return status >= 200 && status <= 299; }
@@ -180,8 +224,8 @@ void Journal::Impl::submit(Job& job) {
     m_queue.push_back(&job);
   }
   if (wake) m_queue_cv.notify_one();
-  std::unique_lock lock(m_done_mutex);
-  m_done_cv.wait(lock, [&] { return job.done; });
+  std::unique_lock lock(job.mutex);
+  job.finished.wait(lock, [&] { return job.done; });
 }
 
 void Journal::Impl::run_writer() {
@@ -197,12 +241,12 @@ void Journal::Impl::run_writer() {
     const std::span<Job* const> taken(batch);
     for (std::size_t start = 0; start < taken.size(); start += m_max_batch) {
       const auto chunk = taken.subspan(start, std::min(m_max_batch, taken.size() - start));
-      commit_chunk(chunk);
-      {
-        std::lock_guard lock(m_done_mutex);
-        for (Job* job : chunk) job->done = true;
+      for (Job* job : chunk) {
+        std::lock_guard lock(job->mutex);  // notify before unlocking: see journal_impl.hpp
+        job->done = true;
+        job->finished.notify_one();
       }
-      m_done_cv.notify_all();
+      commit_chunk(chunk);
     }
     batch.clear();
   }
@@ -341,8 +385,11 @@ Result<Appended> Journal::append(const Delivery& delivery, const std::vector<std
   job.kind = Job::Kind::append;
   job.delivery = &delivery;
   job.forward_targets = &forward_targets;
+  // One buffer per thread: a caller waits for its append, so the buffer is free again afterwards.
+  thread_local std::string headers_json;
   try {
-    job.headers_json = encode_headers(delivery.headers);
+    encode_headers(delivery.headers, headers_json);
+    job.headers_json = headers_json;
   } catch (const std::exception& e) {
     return fail(ErrorKind::internal, fmt::format("cannot encode the headers of a delivery: {}", e.what()));
   }

@@ -113,7 +113,8 @@ class Journal {
   // above, "duplicate", the classes "1xx".."5xx" and any code "100".."599" are accepted.
   Result<std::vector<Delivery>> list(const ListFilter& filter) const;   // bodies included
   Result<std::optional<Delivery>> find(std::int64_t id) const;
-  Result<std::optional<Delivery>> find_by_event_id(const std::string& event_id) const;  // the first accepted one
+  // The first accepted delivery with this event id; nullopt for none, and for an empty id.
+  Result<std::optional<Delivery>> find_by_event_id(const std::string& event_id) const;
   Result<std::vector<Forward>> forwards_of(std::int64_t delivery_id) const;
   Result<std::vector<Attempt>> attempts_of(std::int64_t forward_id) const;
 

@@ -5,8 +5,10 @@
 // - m_writer and the Writer statements belong to the writer thread (and to open() and the
 //   destructor, before the thread starts and after it is joined).
 // - m_reader and the Reader statements are used only with m_read_mutex held.
-// - Callers hand the writer a Job on their own stack and wait on m_done_cv until the writer marks it
-//   done (under m_done_mutex); after that the writer never touches the Job again.
+// - Callers hand the writer a Job on their own stack and wait on the Job's own condition variable
+//   until the writer marks it done. The writer sets `done` and notifies while holding the Job's
+//   mutex, so the caller cannot return (and destroy the Job) before the writer is finished with it;
+//   and only the caller of that Job wakes, not every waiting thread.
 #pragma once
 
 #include <condition_variable>
@@ -36,14 +38,16 @@ struct Job {
   // Kind::append (borrowed from the caller, who waits until done)
   const Delivery* delivery = nullptr;
   const std::vector<std::string>* forward_targets = nullptr;
-  std::string headers_json;  // encoded by the caller's thread, not the writer's
+  std::string_view headers_json;  // encoded by the caller's thread, not the writer's
   // Kind::attempt
   const Attempt* attempt = nullptr;
   ForwardState new_state = ForwardState::pending;
   // Outcome, written by the writer thread before `done`.
   Appended appended;
   std::optional<Error> error;
-  bool done = false;  // guarded by Journal::Impl::m_done_mutex
+  std::mutex mutex;
+  std::condition_variable finished;
+  bool done = false;  // guarded by `mutex`
 };
 
 struct Journal::Impl {
@@ -90,9 +94,6 @@ struct Journal::Impl {
   std::condition_variable m_queue_cv;
   std::vector<Job*> m_queue;
   bool m_stopping = false;
-
-  std::mutex m_done_mutex;
-  std::condition_variable m_done_cv;
 
   std::thread m_thread;
 };

@@ -230,6 +230,7 @@ Result<std::optional<Delivery>> Journal::find(std::int64_t id) const {
 }
 
 Result<std::optional<Delivery>> Journal::find_by_event_id(const std::string& event_id) const {
+  if (event_id.empty()) return std::optional<Delivery>();  // deliveries whose body did not parse
   std::lock_guard lock(m_impl->m_read_mutex);
   auto& s = m_impl->m_r.find_by_event_id;
   sqlite::ResetOnExit reset(s);
