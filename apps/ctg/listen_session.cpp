@@ -6,8 +6,13 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -23,8 +28,14 @@ namespace ctg::app {
 
 namespace {
 
+// How long, after SIGINT/SIGTERM, requests in flight may take to finish. Clients still sending
+// their headers, or idle on a keep-alive connection, would otherwise hold the exit for as long as
+// they please (httplib waits for every connection to end).
+constexpr std::chrono::seconds k_stop_grace{2};
+
 // Blocks SIGINT and SIGTERM in every thread started after this (they inherit the mask); one
-// watcher thread takes them with sigtimedwait and stops the receiver.
+// watcher thread takes them with sigtimedwait and stops the receiver. If the receiver has not
+// stopped within k_stop_grace, `give_up` runs on the watcher thread (and does not return).
 class SignalWatcher {
  public:
   SignalWatcher() {
@@ -34,21 +45,34 @@ class SignalWatcher {
     pthread_sigmask(SIG_BLOCK, &m_set, &m_previous);
   }
   ~SignalWatcher() {
-    m_done = true;
+    stopped();
     if (m_thread.joinable()) m_thread.join();
     pthread_sigmask(SIG_SETMASK, &m_previous, nullptr);
   }
-  void start(listen::Receiver& receiver) {
-    m_thread = std::thread([this, &receiver] {
+  void start(listen::Receiver& receiver, std::function<void()> give_up) {
+    m_thread = std::thread([this, &receiver, give_up = std::move(give_up)] {
       const timespec tick{0, 100'000'000};
       while (!m_done) {
         if (sigtimedwait(&m_set, nullptr, &tick) > 0) {
           m_interrupted = true;
           receiver.stop();
+          std::unique_lock lock(m_mutex);
+          if (!m_cv.wait_for(lock, k_stop_grace, [this] { return m_done.load(); })) {
+            lock.unlock();
+            give_up();
+          }
           return;
         }
       }
     });
+  }
+  // The receiver has stopped serving.
+  void stopped() {
+    {
+      std::lock_guard lock(m_mutex);
+      m_done = true;
+    }
+    m_cv.notify_all();
   }
   bool interrupted() const { return m_interrupted; }
 
@@ -57,6 +81,8 @@ class SignalWatcher {
   sigset_t m_previous{};
   std::atomic<bool> m_done{false};
   std::atomic<bool> m_interrupted{false};
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
   std::thread m_thread;
 };
 
@@ -142,15 +168,29 @@ Result<ExitCode> run_listen_session(Context& context, ListenSettings& s) {
   }
   renderer.on_ready(ready);
   if (forwarder) forwarder->start();
-  signals.start(**receiver);
+  const auto pending_forwards = [&] {
+    std::int64_t pending = 0;
+    for (const auto& target : s.forwarder.targets) {
+      if (auto n = (*journal)->pending_count(target.url); n) pending += *n;
+    }
+    return pending;
+  };
+  signals.start(**receiver, [&] {
+    // Everything acknowledged is committed already (the journal commits before the answer); what
+    // is cut off here was never answered, and forwards in flight stay pending for the next start.
+    (*journal)->flush();
+    context.console.warn(fmt::format("connections still open {} s after the signal were cut off",
+                                     k_stop_grace.count()));
+    renderer.on_stopped(pending_forwards());
+    std::fflush(nullptr);
+    std::_Exit(static_cast<int>(ExitCode::interrupted));
+  });
 
   auto served = (*receiver)->run();
+  signals.stopped();
   if (forwarder) forwarder->stop();
   (*journal)->flush();
-  std::int64_t pending = 0;
-  for (const auto& target : s.forwarder.targets) {
-    if (auto n = (*journal)->pending_count(target.url); n) pending += *n;
-  }
+  const std::int64_t pending = pending_forwards();
   receiver->reset();  // joins the serving threads and drains the display
   renderer.on_stopped(pending);
   if (!served) return std::unexpected(served.error());

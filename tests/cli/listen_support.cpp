@@ -209,6 +209,101 @@ HttpAnswer deliver(int port, const SignedEvent& event, int timeout_ms) {
   return raw_exchange(port, delivery_request(event), timeout_ms);
 }
 
+// ---- tiny server ----------------------------------------------------------------------------------------
+
+std::optional<std::string> ReceivedRequest::header(std::string_view name) const {
+  for (const auto& [key, value] : headers)
+    if (iequals(key, name)) return value;
+  return std::nullopt;
+}
+
+TinyServer::TinyServer(Answer answer) : m_answer(std::move(answer)) {
+  m_listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(m_listen_fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(m_listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(m_listen_fd, 16) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(m_listen_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  m_port = ntohs(addr.sin_port);
+  m_thread = std::thread([this] { serve(); });
+}
+
+TinyServer::~TinyServer() {
+  m_stop = true;
+  m_thread.join();
+  ::close(m_listen_fd);
+}
+
+std::string TinyServer::url(std::string_view path) const {
+  return fmt::format("http://127.0.0.1:{}{}", m_port, path);
+}
+
+std::vector<ReceivedRequest> TinyServer::requests() const {
+  std::lock_guard lock(m_mutex);
+  return m_requests;
+}
+
+void TinyServer::serve() {
+  struct Client {
+    int fd;
+    std::string data;
+  };
+  std::vector<Client> clients;
+  char buffer[16384];
+  while (!m_stop) {
+    std::vector<pollfd> fds{{m_listen_fd, POLLIN, 0}};
+    for (const auto& c : clients) fds.push_back({c.fd, POLLIN, 0});
+    if (::poll(fds.data(), fds.size(), 50) <= 0) continue;
+    if (fds[0].revents != 0) {
+      const int fd = ::accept4(m_listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd >= 0) clients.push_back({fd, {}});
+    }
+    for (std::size_t i = 1; i < fds.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      auto& client = clients[i - 1];
+      const ssize_t n = ::recv(client.fd, buffer, sizeof buffer, 0);
+      if (n <= 0) {
+        ::close(client.fd);
+        client.fd = -1;
+        continue;
+      }
+      client.data.append(buffer, static_cast<std::size_t>(n));
+      // Every complete request: headers, then Content-Length bytes.
+      while (true) {
+        const auto head_end = client.data.find("\r\n\r\n");
+        if (head_end == std::string::npos) break;
+        ReceivedRequest request;
+        const std::string head = client.data.substr(0, head_end);
+        const std::string request_line = head.substr(0, head.find("\r\n"));
+        const auto space = request_line.find(' ');
+        request.method = request_line.substr(0, space);
+        request.target = request_line.substr(space + 1, request_line.rfind(' ') - space - 1);
+        request.headers = header_lines(head);
+        std::size_t length = 0;
+        if (const auto value = request.header("Content-Length")) length = std::stoull(*value);
+        if (client.data.size() < head_end + 4 + length) break;
+        request.body = client.data.substr(head_end + 4, length);
+        client.data.erase(0, head_end + 4 + length);
+        int number = 0;
+        {
+          std::lock_guard lock(m_mutex);
+          m_requests.push_back(std::move(request));
+          number = static_cast<int>(m_requests.size());
+        }
+        const auto [status, body] = m_answer(number);
+        const std::string answer = fmt::format(
+            "HTTP/1.1 {} X\r\nContent-Length: {}\r\nContent-Type: text/plain\r\n\r\n{}", status, body.size(), body);
+        ::send(client.fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+      }
+    }
+    std::erase_if(clients, [](const Client& c) { return c.fd < 0; });
+  }
+  for (const auto& c : clients) ::close(c.fd);
+}
+
 // ---- listener ---------------------------------------------------------------------------------------
 
 RunOptions listen_env(const TempDir& dir, const std::string& secret) {

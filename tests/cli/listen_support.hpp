@@ -3,11 +3,14 @@
 #pragma once
 
 #include <chrono>
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -84,6 +87,42 @@ std::string delivery_request(const SignedEvent& event, std::string_view path = k
                              bool close = false);
 // Delivers `event` on a fresh connection and reads the answer.
 HttpAnswer deliver(int port, const SignedEvent& event, int timeout_ms = 5000);
+
+// ---- a tiny HTTP target, for forwarding ------------------------------------------------------------
+
+struct ReceivedRequest {
+  std::string method;
+  std::string target;
+  Headers headers;
+  std::string body;
+  std::optional<std::string> header(std::string_view name) const;  // case-insensitive
+};
+
+// An HTTP/1.1 server on 127.0.0.1 (its own thread, one connection at a time, keep-alive) that
+// records every request and answers `answer(n)` (n = 1, 2, ... in arrival order): a status, and
+// the answer body.
+class TinyServer {
+ public:
+  using Answer = std::function<std::pair<int, std::string>(int n)>;
+  explicit TinyServer(Answer answer);
+  ~TinyServer();
+  TinyServer(const TinyServer&) = delete;
+  TinyServer& operator=(const TinyServer&) = delete;
+
+  int port() const { return m_port; }
+  std::string url(std::string_view path = "/hook") const;
+  std::vector<ReceivedRequest> requests() const;
+
+ private:
+  void serve();
+  Answer m_answer;
+  int m_listen_fd = -1;
+  int m_port = 0;
+  std::atomic<bool> m_stop{false};
+  mutable std::mutex m_mutex;
+  std::vector<ReceivedRequest> m_requests;
+  std::thread m_thread;
+};
 
 // ---- a ctg listen process --------------------------------------------------------------------------
 

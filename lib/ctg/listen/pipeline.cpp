@@ -11,7 +11,9 @@ Verdict reject(int status, std::string_view code, std::string_view message) {
   Verdict v;
   v.status = status;
   v.rejection = fmt::format("{}: {}", code, message);
-  v.answer = nlohmann::ordered_json{{"received", false}, {"error", code}, {"message", message}}.dump();
+  // The message may quote request bytes that are not UTF-8 (a path, a header): they become U+FFFD.
+  v.answer = nlohmann::ordered_json{{"received", false}, {"error", code}, {"message", message}}.dump(
+      -1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   return v;
 }
 

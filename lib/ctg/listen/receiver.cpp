@@ -42,7 +42,9 @@ class ElasticPool final : public httplib::TaskQueue {
   void enqueue(std::function<void()> fn) override {
     std::unique_lock lock(m_mutex);
     m_jobs.push_back(std::move(fn));
-    if (m_idle == 0 && m_threads.size() < m_max) m_threads.emplace_back([this] { work(); });
+    // m_idle counts threads that have not yet taken a job (a notified thread stays counted until it
+    // wakes), so a burst of connections must be compared with it, not just "is anyone idle".
+    if (m_jobs.size() > m_idle && m_threads.size() < m_max) m_threads.emplace_back([this] { work(); });
     lock.unlock();
     m_cv.notify_one();
   }
@@ -142,6 +144,25 @@ thread_local bool tl_handled = false;
 thread_local std::int64_t tl_started_ms = 0;
 thread_local std::chrono::steady_clock::time_point tl_started;
 
+// How much of a refused body is read and dropped to keep a keep-alive connection in step; a
+// client that sends more is left to the read timeout.
+constexpr std::uint64_t k_drain_limit = 64ULL * 1024 * 1024;
+
+// The methods whose requests httplib reads a body for (and hands to a content handler).
+bool may_carry_body(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+// The Content-Length of a request, when it has a valid one.
+std::optional<std::uint64_t> declared_length(const httplib::Request& req) {
+  if (!req.has_header("Content-Length")) return std::nullopt;
+  const auto value = req.get_header_value("Content-Length");
+  std::uint64_t n = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || ptr != value.data() + value.size() || value.empty()) return std::nullopt;
+  return n;
+}
+
 bool is_pseudo_header(const std::string& name) {
   return name == "REMOTE_ADDR" || name == "REMOTE_PORT" || name == "LOCAL_ADDR" || name == "LOCAL_PORT";
 }
@@ -189,6 +210,7 @@ struct Receiver::Impl {
   std::unique_ptr<DisplayQueue> display;
   int port = 0;
   bool tls = false;
+  int listen_fd = -1;  // the listening socket, once bound
 
   Impl(ReceiverOptions o, store::Journal& j, Forwarder* f, ReceiverObserver& observer)
       : options(std::move(o)), journal(j), forwarder(f), display(std::make_unique<DisplayQueue>(observer)) {}
@@ -264,35 +286,65 @@ struct Receiver::Impl {
       tl_handled = true;
       tl_started = std::chrono::steady_clock::now();
       tl_started_ms = now_ms();
-      std::optional<std::uint64_t> length;
-      if (req.has_header("Content-Length")) {
-        const auto value = req.get_header_value("Content-Length");
-        std::uint64_t n = 0;
-        auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-        if (ec == std::errc() && ptr == value.data() + value.size()) length = n;
+      // A request that may carry a body goes to the content handler below, which reads the body
+      // (dropping it when the answer is already decided) before answering: answering first would
+      // leave the body on a keep-alive connection, to be read as the next request.
+      if (!may_carry_body(req.method)) {
+        if (auto verdict = check_head(req.method, req.path, std::nullopt, options.policy)) {
+          finish(req, res, std::move(*verdict), {});
+          return httplib::Server::HandlerResponse::Handled;
+        }
       }
-      if (auto verdict = check_head(req.method, req.path, length, options.policy)) {
+      if (req.has_header("Content-Length")) {
+        const auto length = declared_length(req);
+        if (!length || *length > options.policy.max_body + k_drain_limit) {
+          // Unframed, or more than is worth reading: answer at once (what follows on this
+          // connection cannot be kept in step anyway).
+          auto verdict = check_head(req.method, req.path, length, options.policy);
+          if (!verdict) {
+            verdict = reject(400, "invalid_content_length",
+                             fmt::format("Content-Length \"{}\" is not a number of bytes",
+                                         req.get_header_value("Content-Length")));
+          }
+          finish(req, res, std::move(*verdict), {});
+          return httplib::Server::HandlerResponse::Handled;
+        }
+      } else if (!req.has_header("Transfer-Encoding")) {
+        // Neither Content-Length nor Transfer-Encoding: the body is empty (RFC 9112, 6.3). httplib
+        // would wait for the connection to close instead.
+        auto verdict = check_head(req.method, req.path, std::nullopt, options.policy);
+        if (!verdict) {
+          verdict = judge_body({}, req.get_header_value(std::string(signing::k_header_name)), options.policy,
+                               unix_now());
+        }
         finish(req, res, std::move(*verdict), {});
         return httplib::Server::HandlerResponse::Handled;
       }
       return httplib::Server::HandlerResponse::Unhandled;
     });
 
-    svr.Post(".*", [this](const httplib::Request& req, httplib::Response& res,
-                          const httplib::ContentReader& reader) {
+    const auto with_body = [this](const httplib::Request& req, httplib::Response& res,
+                                  const httplib::ContentReader& reader) {
+      auto head = check_head(req.method, req.path, declared_length(req), options.policy);
       std::string body;
       bool too_large = false;
+      std::uint64_t dropped = 0;
       const std::size_t max = options.policy.max_body;
-      const bool complete = reader([&](const char* data, std::size_t length) {
-        if (body.size() + length > max) {
-          too_large = true;
-          return false;
+      const bool complete = reader([&](const char* data, std::size_t size) {
+        if (!head && !too_large && body.size() + size <= max) {
+          body.append(data, size);
+          return true;
         }
-        body.append(data, length);
-        return true;
+        // The answer is decided: read on, dropping the bytes, so that the connection stays in
+        // step for the next request (up to a bound).
+        too_large = too_large || !head;
+        dropped += size;
+        return dropped <= k_drain_limit;
       });
       Verdict verdict;
-      if (too_large || (!complete && res.status == 413)) {
+      if (head) {
+        verdict = std::move(*head);
+      } else if (too_large || (!complete && res.status == 413)) {
         verdict = reject(413, "body_too_large", fmt::format("body exceeds the limit of {} bytes", max));
       } else if (!complete) {
         verdict = reject(400, "body_unreadable", "the body could not be read in full (connection closed or timed out)");
@@ -301,7 +353,11 @@ struct Receiver::Impl {
                              unix_now());
       }
       finish(req, res, std::move(verdict), std::move(body));
-    });
+    };
+    svr.Post(".*", with_body);
+    svr.Put(".*", with_body);
+    svr.Patch(".*", with_body);
+    svr.Delete(".*", with_body);
 
     // Requests the HTTP parser itself refused (malformed request line or headers, URI too long)
     // never reach the handlers above; journal them here so that nothing goes unrecorded.
@@ -351,9 +407,10 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options, stor
   auto& svr = *impl->server;
   const std::size_t max_connections = std::max<std::size_t>(o.max_connections, 4);
   svr.new_task_queue = [max_connections] { return new ElasticPool(max_connections); };
-  svr.set_socket_options([](int fd) {
+  svr.set_socket_options([impl = impl.get()](int fd) {
     const int yes = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    impl->listen_fd = fd;  // the last socket offered is the one httplib binds
   });
   svr.set_tcp_nodelay(true);
   svr.set_keep_alive_max_count(10000);
@@ -385,6 +442,9 @@ Result<void> Receiver::bind() {
     return fail(ErrorKind::io, fmt::format("cannot bind {}:{}: {}", host_for_url(o.host), port,
                                            bind_failure(o.host, port)));
   }
+  // httplib listens with a backlog of 5: a burst of senders' connections would overflow it and
+  // wait for SYN retransmissions (1 s, 3 s, ...). Listening again only raises the backlog.
+  if (m_impl->listen_fd >= 0) ::listen(m_impl->listen_fd, SOMAXCONN);
   m_impl->port = port;
   return {};
 }

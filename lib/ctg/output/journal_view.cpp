@@ -15,6 +15,12 @@ using json = nlohmann::ordered_json;
 
 json nullable(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
+// Journaled requests may hold bytes that are not UTF-8 (in a path, a header, a rejection message
+// quoting them, a target's answer): they become U+FFFD instead of throwing.
+std::string text_of(const json& value, int indent = -1) {
+  return value.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
 std::string forward_summary(const std::vector<store::Forward>& forwards) {
   std::string out;
   for (const auto& f : forwards) {
@@ -86,7 +92,7 @@ void JournalView::list_json(const std::vector<store::Delivery>& deliveries) {
     row["forwards"] = forwards;
     out.push_back(std::move(row));
   }
-  m_console.data_line(out.dump(2));
+  m_console.data_line(text_of(out, 2));
 }
 
 void JournalView::show_json(const store::Delivery& d) {
@@ -113,7 +119,7 @@ void JournalView::show_json(const store::Delivery& d) {
     }
   }
   out["forwards"] = forwards;
-  m_console.data_line(out.dump(2));
+  m_console.data_line(text_of(out, 2));
 }
 
 void JournalView::show_text(const store::Delivery& d) {
@@ -169,7 +175,7 @@ void JournalView::replay_line(const store::Delivery& d, const listen::ReplayResu
       out["latency_us"] = result.outcome.error().latency.count();
       out["error"] = result.outcome.error().message;
     }
-    m_console.data_line(out.dump());
+    m_console.data_line(text_of(out));
     return;
   }
   std::string outcome;

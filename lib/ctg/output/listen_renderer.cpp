@@ -20,6 +20,10 @@ std::string latency_text(std::int64_t us) {
 
 json nullable(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
+// One JSON line. Requests and forward targets' answers may hold bytes that are not UTF-8 (in a
+// path, a header, an answer excerpt): they become U+FFFD instead of throwing.
+std::string line_of(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 }  // namespace
 
 std::string clock_time(std::int64_t unix_ms) {
@@ -52,7 +56,7 @@ void ListenRenderer::on_ready(const ReadyInfo& info) {
       out["tls"] = {{"certificate", info.tls_cert_file}, {"fingerprint_sha256", info.tls_fingerprint},
                     {"generated", info.tls_generated}};
     }
-    m_console.data_line(out.dump());
+    m_console.data_line(line_of(out));
     std::fflush(stdout);
     return;
   }
@@ -121,7 +125,7 @@ void ListenRenderer::on_delivery(const listen::DeliveryReport& report) {
         out["body"] = d.body;
       }
     }
-    m_console.data_line(out.dump());
+    m_console.data_line(line_of(out));
     std::fflush(stdout);
     return;
   }
@@ -176,7 +180,7 @@ void ListenRenderer::on_attempt(const store::Delivery& delivery, const store::Fo
              {"next_attempt_at", attempt.next_attempt_at_ms == 0 ? json(nullptr)
                                                                  : json(iso_time(attempt.next_attempt_at_ms))},
              {"response_excerpt", attempt.response_excerpt}};
-    m_console.data_line(out.dump());
+    m_console.data_line(line_of(out));
     std::fflush(stdout);
     return;
   }
@@ -209,7 +213,8 @@ void ListenRenderer::on_attempt(const store::Delivery& delivery, const store::Fo
 void ListenRenderer::on_target_down(const std::string& target, const std::string& error, std::int64_t waiting) {
   std::lock_guard lock(m_mutex);
   if (m_options.json) {
-    m_console.data_line(json{{"event", "target_down"}, {"target", target}, {"error", error}, {"waiting", waiting}}.dump());
+    m_console.data_line(
+        line_of(json{{"event", "target_down"}, {"target", target}, {"error", error}, {"waiting", waiting}}));
     std::fflush(stdout);
     return;
   }
@@ -219,7 +224,7 @@ void ListenRenderer::on_target_down(const std::string& target, const std::string
 void ListenRenderer::on_target_up(const std::string& target, std::int64_t waiting) {
   std::lock_guard lock(m_mutex);
   if (m_options.json) {
-    m_console.data_line(json{{"event", "target_up"}, {"target", target}, {"waiting", waiting}}.dump());
+    m_console.data_line(line_of(json{{"event", "target_up"}, {"target", target}, {"waiting", waiting}}));
     std::fflush(stdout);
     return;
   }

@@ -224,8 +224,7 @@ void Journal::Impl::submit(Job& job) {
     m_queue.push_back(&job);
   }
   if (wake) m_queue_cv.notify_one();
-  std::unique_lock lock(job.mutex);
-  job.finished.wait(lock, [&] { return job.done; });
+  job.finished.acquire();
 }
 
 void Journal::Impl::run_writer() {
@@ -241,12 +240,8 @@ void Journal::Impl::run_writer() {
     const std::span<Job* const> taken(batch);
     for (std::size_t start = 0; start < taken.size(); start += m_max_batch) {
       const auto chunk = taken.subspan(start, std::min(m_max_batch, taken.size() - start));
-      for (Job* job : chunk) {
-        std::lock_guard lock(job->mutex);  // notify before unlocking: see journal_impl.hpp
-        job->done = true;
-        job->finished.notify_one();
-      }
       commit_chunk(chunk);
+      for (Job* job : chunk) job->finished.release();
     }
     batch.clear();
   }

@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
+#include <semaphore>
 #include <optional>
 #include <span>
 #include <string>
@@ -45,9 +46,7 @@ struct Job {
   // Outcome, written by the writer thread before `done`.
   Appended appended;
   std::optional<Error> error;
-  std::mutex mutex;
-  std::condition_variable finished;
-  bool done = false;  // guarded by `mutex`
+  std::binary_semaphore finished{0};
 };
 
 struct Journal::Impl {
