@@ -210,7 +210,7 @@ TEST_CASE("store::journal round-trips every field of a delivery") {
   d.status = 204;
   d.rejection = "";
   d.duration_us = 9'876'543'210;
-  d.id = 777;        // ignored
+  d.id = 777;          // ignored
   d.duplicate = true;  // ignored: the journal decides
 
   const auto appended = journal->append(d, {});
@@ -254,8 +254,10 @@ TEST_CASE("store::journal round-trips every field of a delivery") {
 
   SUBCASE("headers that JSON must escape, and bytes that are not UTF-8") {
     Delivery odd = delivery(1, "evt_2", "x", 400);
-    odd.headers = {{"X-Quote", "say \"hi\" \\ back\\"}, {"X-Control", std::string("a\tb\nc\x01\x1f", 8)},
-                   {"X-Nul", std::string("a\0b", 3)}, {"X-\xC3\xA9", "\xF0\x9F\x98\x80"}};
+    odd.headers = {{"X-Quote", "say \"hi\" \\ back\\"},
+                   {"X-Control", std::string("a\tb\nc\x01\x1f", 8)},
+                   {"X-Nul", std::string("a\0b", 3)},
+                   {"X-\xC3\xA9", "\xF0\x9F\x98\x80"}};
     const auto id = append_ok(*journal, odd);
     CHECK(journal->find(id).value()->headers == odd.headers);
 
@@ -326,7 +328,8 @@ TEST_CASE("store::journal marks repeated event ids as duplicates") {
     sqlite3_close(blocker);
     for (auto& thread : threads) thread.join();
     REQUIRE(failures == 0);
-    const auto originals = std::count_if(results.begin(), results.end(), [](const Appended& a) { return !a.duplicate; });
+    const auto originals =
+        std::count_if(results.begin(), results.end(), [](const Appended& a) { return !a.duplicate; });
     CHECK(originals == 1);
     const auto first = std::min_element(results.begin(), results.end(),
                                         [](const Appended& a, const Appended& b) { return a.id < b.id; });
@@ -368,8 +371,8 @@ TEST_CASE("store::journal lists newest first with filters") {
   TempDir dir;
   auto journal = open_journal(dir.file("events.db"));
   const std::vector<std::string> target = {"http://app"};
-  append_ok(*journal, delivery(1000, "e1", "text.incoming.sms", 200), target);    // 1 accepted
-  append_ok(*journal, delivery(2000, "e1", "text.incoming.sms", 200), target);    // 2 duplicate
+  append_ok(*journal, delivery(1000, "e1", "text.incoming.sms", 200), target);     // 1 accepted
+  append_ok(*journal, delivery(2000, "e1", "text.incoming.sms", 200), target);     // 2 duplicate
   append_ok(*journal, delivery(3000, "e3", "text.delivery.failed", 401), target);  // 3 rejected
   append_ok(*journal, delivery(4000, "e4", "email.incoming", 500), target);        // 4 rejected
   append_ok(*journal, delivery(5000, "e5", "text.incoming.mms", 202), target);     // 5 forward failed
@@ -472,8 +475,14 @@ TEST_CASE("store::journal records attempts and forward state transitions") {
     refused = forwards[1].id;
     dead = forwards[2].id;
 
-    const Attempt first{.forward_id = retried, .number = 1, .started_at_ms = 10, .status = 503, .latency_us = 1500,
-                        .error = "", .response_excerpt = "busy", .next_attempt_at_ms = 1010};
+    const Attempt first{.forward_id = retried,
+                        .number = 1,
+                        .started_at_ms = 10,
+                        .status = 503,
+                        .latency_us = 1500,
+                        .error = "",
+                        .response_excerpt = "busy",
+                        .next_attempt_at_ms = 1010};
     REQUIRE(journal->record_attempt(first, ForwardState::pending));
     auto f = journal->forwards_of(1).value().at(0);
     CHECK(f.state == ForwardState::pending);
@@ -482,8 +491,13 @@ TEST_CASE("store::journal records attempts and forward state transitions") {
     CHECK(f.last_status == 503);
     CHECK(f.last_latency_us == 1500);
 
-    const Attempt second{.forward_id = retried, .number = 2, .started_at_ms = 1010, .status = 0,
-                         .latency_us = 10'000'000, .error = "timeout after 10000 ms", .next_attempt_at_ms = 3010};
+    const Attempt second{.forward_id = retried,
+                         .number = 2,
+                         .started_at_ms = 1010,
+                         .status = 0,
+                         .latency_us = 10'000'000,
+                         .error = "timeout after 10000 ms",
+                         .next_attempt_at_ms = 3010};
     REQUIRE(journal->record_attempt(second, ForwardState::pending));
     f = journal->forwards_of(1).value().at(0);
     CHECK(f.state == ForwardState::pending);
@@ -492,8 +506,12 @@ TEST_CASE("store::journal records attempts and forward state transitions") {
     CHECK(f.last_error == "timeout after 10000 ms");
     CHECK(f.next_attempt_at_ms == 3010);
 
-    REQUIRE(journal->record_attempt({.forward_id = retried, .number = 3, .started_at_ms = 3010, .status = 200,
-                                     .latency_us = 900, .response_excerpt = "ok"},
+    REQUIRE(journal->record_attempt({.forward_id = retried,
+                                     .number = 3,
+                                     .started_at_ms = 3010,
+                                     .status = 200,
+                                     .latency_us = 900,
+                                     .response_excerpt = "ok"},
                                     ForwardState::delivered));
     REQUIRE(journal->record_attempt({.forward_id = refused, .number = 1, .status = 400, .response_excerpt = "bad"},
                                     ForwardState::failed));
@@ -600,9 +618,9 @@ TEST_CASE("store::journal keeps every acknowledged delivery when killed with SIG
     for (int t = 0; t < 4; ++t) {
       threads.emplace_back([&, t] {
         for (std::int64_t i = 0;; ++i) {
-          auto appended = journal.append(delivery(i, "evt_" + std::to_string(t) + "_" + std::to_string(i),
-                                                  "text.incoming.sms", 200),
-                                         {"http://app/"});
+          auto appended = journal.append(
+              delivery(i, "evt_" + std::to_string(t) + "_" + std::to_string(i), "text.incoming.sms", 200),
+              {"http://app/"});
           if (!appended) ::_exit(4);
           const std::int64_t id = appended->id;
           if (::write(fds[1], &id, sizeof id) != static_cast<ssize_t>(sizeof id)) ::_exit(5);

@@ -62,8 +62,7 @@ int record_index() {
   return index;
 }
 
-// OpenSSL's verify callback, set on the client's SSL_CTX (httplib keeps it: it only changes the
-// verify mode). It never changes the outcome.
+// OpenSSL's verify callback, set on the client's SSL_CTX. It never changes the outcome.
 int record_verification(int ok, X509_STORE_CTX* store) {
   auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   if (ssl == nullptr) return ok;
@@ -193,13 +192,12 @@ std::string host_mismatch(const std::optional<tls::CertificateInfo>& info, const
 }
 
 // `subject` is the certificate the error is about; `depth` 0 means the server's own.
-std::string verification_message(long error, int depth, const std::optional<tls::CertificateInfo>& subject,
+std::string verification_message(int error, int depth, const std::optional<tls::CertificateInfo>& subject,
                                  const std::optional<tls::CertificateInfo>& leaf, const std::string& host) {
   const std::string which = depth == 0 || !subject ? std::string("certificate")
                                                    : fmt::format("issuing certificate \"{}\"", subject->subject_cn);
   const std::string issuer = subject ? fmt::format(" \"{}\"", subject->issuer_cn) : std::string();
   switch (error) {
-    case X509_V_OK:  // httplib's own host check failed after OpenSSL's passed
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
       return host_mismatch(leaf, host);
@@ -297,7 +295,6 @@ struct Client::Impl {
   ClientOptions options;
   HandshakeRecord record;  // before `http`, whose SSL_CTX points at it, so that it outlives it
   std::unique_ptr<httplib::ClientImpl> http;
-  httplib::SSLClient* tls = nullptr;  // `http` itself for https, else null
 
   Failure describe(httplib::Error error, Clock::duration elapsed);
   Failure describe_verification();
@@ -324,18 +321,16 @@ Failure Client::Impl::describe(httplib::Error error, Clock::duration elapsed) {
       }
       return make_failure(FailureKind::protocol, "the connection closed while the request was being sent");
     case httplib::Error::SSLConnection:
+      if (record.error != X509_V_OK) {
+        ERR_clear_error();
+        return describe_verification();
+      }
       if (timed_out(options.connect_timeout)) {
         ERR_clear_error();
         return make_failure(FailureKind::timeout,
                             fmt::format("timed out after {} ms in the TLS handshake", options.connect_timeout.count()));
       }
       return make_failure(FailureKind::tls, handshake_message());
-    case httplib::Error::SSLLoadingCerts:
-      return make_failure(FailureKind::tls,
-                          fmt::format("TLS: cannot load the trusted certificates from {}",
-                                      options.ca_file.empty() ? "the system store" : options.ca_file));
-    case httplib::Error::SSLServerVerification:
-      return describe_verification();
     case httplib::Error::Compression:
       return make_failure(FailureKind::protocol, "the answer body could not be decompressed");
     default:
@@ -344,11 +339,11 @@ Failure Client::Impl::describe(httplib::Error error, Clock::duration elapsed) {
 }
 
 Failure Client::Impl::describe_verification() {
-  const long error = record.error != X509_V_OK ? record.error : (tls != nullptr ? tls->get_openssl_verify_result() : 0);
   if (!record.leaf) return make_failure(FailureKind::tls, "TLS: the server sent no certificate");
   const auto leaf = inspect(record.leaf.get());
   const auto subject = record.error_certificate ? inspect(record.error_certificate.get()) : leaf;
-  return make_failure(FailureKind::tls, verification_message(error, record.error_depth, subject, leaf, origin.host));
+  return make_failure(FailureKind::tls,
+                      verification_message(record.error, record.error_depth, subject, leaf, origin.host));
 }
 
 Client::Client(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -364,25 +359,34 @@ Result<std::unique_ptr<Client>> Client::create(const Url& origin, const ClientOp
     }
     auto tls = std::make_unique<httplib::SSLClient>(origin.host, origin.port);
     if (!tls->is_valid()) return fail(ErrorKind::internal, "cannot create a TLS context");
+    // ctg verifies with OpenSSL during the handshake and leaves httplib's check off: httplib 0.11
+    // falls back to the subject CN and, for an IPv6 host, compares 16 bytes against 4-byte IPv4
+    // SAN entries (a heap over-read).
+    tls->enable_server_certificate_verification(false);
     SSL_CTX* context = tls->ssl_context();
     SSL_CTX_set_ex_data(context, record_index(), &impl->record);
-    SSL_CTX_set_verify(context, SSL_VERIFY_NONE, &record_verification);
-    tls->enable_server_certificate_verification(!options.insecure);
-    if (!options.insecure) {
-      // httplib checks the host itself, but falls back to the CN and matches IPs loosely: OpenSSL's
-      // RFC 6125 check runs first and decides.
+    if (options.insecure) {
+      SSL_CTX_set_verify(context, SSL_VERIFY_NONE, &record_verification);
+    } else {
+      const bool loaded = options.ca_file.empty()
+                              ? SSL_CTX_set_default_verify_paths(context) == 1  // the system store
+                              : SSL_CTX_load_verify_locations(context, options.ca_file.c_str(), nullptr) == 1;
+      ERR_clear_error();
+      if (!loaded) {
+        return fail(ErrorKind::io, fmt::format("cannot load the trusted certificates from {}",
+                                               options.ca_file.empty() ? "the system store" : options.ca_file));
+      }
       X509_VERIFY_PARAM* param = SSL_CTX_get0_param(context);
-      const bool ip = is_ip_address(origin.host);
-      const int set = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, origin.host.c_str())
-                         : X509_VERIFY_PARAM_set1_host(param, origin.host.c_str(), origin.host.size());
+      const int set = is_ip_address(origin.host)
+                          ? X509_VERIFY_PARAM_set1_ip_asc(param, origin.host.c_str())
+                          : X509_VERIFY_PARAM_set1_host(param, origin.host.c_str(), origin.host.size());
       X509_VERIFY_PARAM_set_hostflags(param,
                                       X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
-      if (set != 1)
+      if (set != 1) {
         return fail(ErrorKind::usage, fmt::format("cannot check TLS certificates for host {}", origin.host));
-      // Without set_ca_cert_path httplib loads OpenSSL's default paths (the system store).
-      if (!options.ca_file.empty()) tls->set_ca_cert_path(options.ca_file);
+      }
+      SSL_CTX_set_verify(context, SSL_VERIFY_PEER, &record_verification);
     }
-    impl->tls = tls.get();
     impl->http = std::move(tls);
   } else {
     impl->http = std::make_unique<httplib::ClientImpl>(origin.host, origin.port);

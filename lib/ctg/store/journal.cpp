@@ -41,8 +41,8 @@ Result<void> create_private_file(const std::string& path) {
   for (const auto& part : parent) {
     folder /= part;
     if (::mkdir(folder.c_str(), 0700) != 0 && errno != EEXIST) {
-      return fail(ErrorKind::io, fmt::format("cannot open journal {}: cannot create {}: {}", path, folder.string(),
-                                             reason(errno)));
+      return fail(ErrorKind::io,
+                  fmt::format("cannot open journal {}: cannot create {}: {}", path, folder.string(), reason(errno)));
     }
   }
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -106,16 +106,22 @@ void encode_headers(const Headers& headers, std::string& out) {
   out += ']';
 }
 
-bool is_accepted(int status) { return status >= 200 && status <= 299; }
+bool is_accepted(int status) {
+  return status >= 200 && status <= 299;
+}
 
 }  // namespace
 
 std::string_view to_string(ForwardState state) {
   switch (state) {
-    case ForwardState::pending: return "pending";
-    case ForwardState::delivered: return "delivered";
-    case ForwardState::failed: return "failed";
-    case ForwardState::dead: return "dead";
+    case ForwardState::pending:
+      return "pending";
+    case ForwardState::delivered:
+      return "delivered";
+    case ForwardState::failed:
+      return "failed";
+    case ForwardState::dead:
+      return "dead";
   }
   return "pending";
 }
@@ -187,7 +193,8 @@ Result<void> Journal::Impl::open_connections() {
 Result<void> Journal::Impl::prepare(const sqlite::Connection& db, sqlite::Statement& statement,
                                     std::string_view sql) const {
   auto prepared = sqlite::Statement::prepare(db, sql);
-  if (!prepared) return fail(ErrorKind::io, fmt::format("cannot open journal {}: {}", m_path, prepared.error().message));
+  if (!prepared)
+    return fail(ErrorKind::io, fmt::format("cannot open journal {}: {}", m_path, prepared.error().message));
   statement = std::move(*prepared);
   return {};
 }
@@ -207,7 +214,9 @@ Journal::Journal(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 
 Journal::~Journal() = default;
 
-const std::string& Journal::path() const { return m_impl->m_path; }
+const std::string& Journal::path() const {
+  return m_impl->m_path;
+}
 
 Error Journal::Impl::write_error(const std::string& why) const {
   return Error{ErrorKind::io, fmt::format("cannot write journal {}: {}", m_path, why), {}};
@@ -224,7 +233,8 @@ void Journal::Impl::submit(Job& job) {
     m_queue.push_back(&job);
   }
   if (wake) m_queue_cv.notify_one();
-  job.finished.acquire();
+  std::unique_lock lock(job.mutex);
+  job.finished.wait(lock, [&] { return job.done; });
 }
 
 void Journal::Impl::run_writer() {
@@ -241,7 +251,11 @@ void Journal::Impl::run_writer() {
     for (std::size_t start = 0; start < taken.size(); start += m_max_batch) {
       const auto chunk = taken.subspan(start, std::min(m_max_batch, taken.size() - start));
       commit_chunk(chunk);
-      for (Job* job : chunk) job->finished.release();
+      for (Job* job : chunk) {
+        std::lock_guard lock(job->mutex);  // notify before unlocking: see journal_impl.hpp
+        job->done = true;
+        job->finished.notify_one();
+      }
     }
     batch.clear();
   }
@@ -287,9 +301,12 @@ void Journal::Impl::commit_chunk(std::span<Job* const> chunk) {
 Result<void> Journal::Impl::apply(Job& job) {
   job.error.reset();
   switch (job.kind) {
-    case Job::Kind::append: return apply_append(job);
-    case Job::Kind::attempt: return apply_attempt(job);
-    case Job::Kind::flush: return {};
+    case Job::Kind::append:
+      return apply_append(job);
+    case Job::Kind::attempt:
+      return apply_attempt(job);
+    case Job::Kind::flush:
+      return {};
   }
   return {};
 }

@@ -105,12 +105,14 @@ class Journal {
   // duplicate = true and gets no forwards.
   // "Now" is delivery.received_at_ms (the journal reads no clock); delivery.duplicate is ignored
   // (the journal decides it). Rejected deliveries and empty event ids never count as originals.
+  // The body is kept byte for byte; header bytes that are not UTF-8 are kept as U+FFFD.
   // Errors (io): "cannot write journal <path>: <reason>".
   Result<Appended> append(const Delivery& delivery, const std::vector<std::string>& forward_targets);
 
   // Reads. Errors (io): "cannot read journal <path>: <reason>".
-  // list(): an unknown filter.status is a usage error listing the valid values. Besides those
-  // above, "duplicate", the classes "1xx".."5xx" and any code "100".."599" are accepted.
+  // list(): "accepted" is 2xx and not duplicate, "rejected" non-2xx, "forward-failed" has a forward
+  // failed or dead; any class "1xx".."5xx" and code "100".."599" also work. An unknown status is a
+  // usage error naming the valid values.
   Result<std::vector<Delivery>> list(const ListFilter& filter) const;   // bodies included
   Result<std::optional<Delivery>> find(std::int64_t id) const;
   // The first accepted delivery with this event id; nullopt for none, and for an empty id.

@@ -14,7 +14,6 @@
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
-#include <semaphore>
 #include <optional>
 #include <span>
 #include <string>
@@ -46,7 +45,9 @@ struct Job {
   // Outcome, written by the writer thread before `done`.
   Appended appended;
   std::optional<Error> error;
-  std::binary_semaphore finished{0};
+  std::mutex mutex;
+  std::condition_variable finished;
+  bool done = false;  // guarded by `mutex`
 };
 
 struct Journal::Impl {

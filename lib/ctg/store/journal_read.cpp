@@ -2,9 +2,9 @@
 // last committed state and never waits for the writer (nor the writer for it).
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <climits>
 #include <cstdint>
-#include <charconv>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -65,9 +65,11 @@ Result<std::string> status_condition(std::string_view status) {
   if (status == "rejected") return std::string("d.status NOT BETWEEN 200 AND 299");
   if (status == "duplicate") return std::string("d.duplicate = 1");
   if (status == "forward-failed") {
-    return std::string("EXISTS (SELECT 1 FROM forwards f WHERE f.delivery_id = d.id AND f.state IN ('failed', 'dead'))");
+    return std::string(
+        "EXISTS (SELECT 1 FROM forwards f WHERE f.delivery_id = d.id AND f.state IN ('failed', 'dead'))");
   }
-  if (status == "dead") return std::string("EXISTS (SELECT 1 FROM forwards f WHERE f.delivery_id = d.id AND f.state = 'dead')");
+  if (status == "dead")
+    return std::string("EXISTS (SELECT 1 FROM forwards f WHERE f.delivery_id = d.id AND f.state = 'dead')");
   if (status.size() == 3 && status[0] >= '1' && status[0] <= '5') {
     if (status.substr(1) == "xx") return fmt::format("d.status BETWEEN {0}00 AND {0}99", status[0]);
     int code = 0;
@@ -91,8 +93,8 @@ Result<void> Journal::Impl::open_reader() {
   if (!reader) return std::unexpected(reader.error());
   m_reader = std::move(*reader);
   if (auto done = schema::configure(m_reader, schema::Role::reader, m_path); !done) return done;
-  if (sqlite3_create_function_v2(m_reader.get(), "ctg_glob", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
-                                 &sql_glob, nullptr, nullptr, nullptr) != SQLITE_OK) {
+  if (sqlite3_create_function_v2(m_reader.get(), "ctg_glob", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, &sql_glob,
+                                 nullptr, nullptr, nullptr) != SQLITE_OK) {
     return fail(ErrorKind::io, fmt::format("cannot open journal {}: {}", m_path, m_reader.last_error()));
   }
   const std::string deliveries = fmt::format("SELECT {} FROM deliveries ", k_delivery_columns);
@@ -119,7 +121,7 @@ Result<void> Journal::Impl::open_reader() {
 
 namespace {
 
-// Reads the rows of an executing statement with `read_row`, collecting them; at most `limit`.
+// Steps `statement` to its end, turning each row into a T with `read_row`.
 template <class T, class ReadRow>
 Result<std::vector<T>> collect(const sqlite::Connection& db, std::string_view path, sqlite::Statement& statement,
                                ReadRow read_row) {
@@ -216,8 +218,8 @@ Result<std::vector<Delivery>> Journal::list(const ListFilter& filter) const {
   if (glob_index != 0) statement.bind_text(glob_index, *filter.type_glob);
   if (since_index != 0) statement.bind(since_index, *filter.since_ms);
   // limit 0: no limit (SQLite reads a negative LIMIT as none).
-  const std::int64_t limit = filter.limit == 0 ? -1 : static_cast<std::int64_t>(std::min<std::size_t>(filter.limit, INT64_MAX));
-  statement.bind(next, limit);
+  const auto limit = std::min<std::size_t>(filter.limit, INT64_MAX);
+  statement.bind(next, limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
   return collect<Delivery>(m_impl->m_reader, m_impl->m_path, statement, read_delivery);
 }
 

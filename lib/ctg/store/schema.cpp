@@ -76,7 +76,9 @@ Result<int> user_version(sqlite::Connection& db, const std::string& path) {
 
 }  // namespace
 
-int known_version() { return static_cast<int>(k_migrations.size()); }
+int known_version() {
+  return static_cast<int>(k_migrations.size());
+}
 
 Result<void> configure(sqlite::Connection& db, Role role, const std::string& path) {
   sqlite3_busy_timeout(db.get(), 10'000);
@@ -113,8 +115,8 @@ Result<void> migrate(sqlite::Connection& db, const std::string& path) {
     }
     for (auto version = static_cast<std::size_t>(*found < 0 ? 0 : *found); version < k_migrations.size(); ++version) {
       if (auto done = db.exec(k_migrations[version]); !done) {
-        return fail(ErrorKind::io, open_error(path, fmt::format("schema migration {} failed: {}", version + 1,
-                                                                done.error().message)));
+        return fail(ErrorKind::io,
+                    open_error(path, fmt::format("schema migration {} failed: {}", version + 1, done.error().message)));
       }
     }
     if (*found != known_version()) {

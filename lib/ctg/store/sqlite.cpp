@@ -65,14 +65,16 @@ Statement& Statement::operator=(Statement&& other) noexcept {
 
 Result<Statement> Statement::prepare(const Connection& db, std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
-  const int rc = sqlite3_prepare_v3(db.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                                    &stmt, nullptr);
+  const int rc =
+      sqlite3_prepare_v3(db.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   Statement statement(stmt);
   if (rc != SQLITE_OK) return fail(ErrorKind::io, db.last_error());
   return statement;
 }
 
-void Statement::bind(int index, std::int64_t value) { sqlite3_bind_int64(m_stmt, index, value); }
+void Statement::bind(int index, std::int64_t value) {
+  sqlite3_bind_int64(m_stmt, index, value);
+}
 
 void Statement::bind_text(int index, std::string_view value) {
   // std::string_view::data() of an empty view may be null, which SQLite would store as NULL.
@@ -87,16 +89,22 @@ void Statement::bind_blob(int index, std::string_view value) {
   }
 }
 
-int Statement::step() { return sqlite3_step(m_stmt); }
+int Statement::step() {
+  return sqlite3_step(m_stmt);
+}
 
 void Statement::reset() {
   sqlite3_reset(m_stmt);
   sqlite3_clear_bindings(m_stmt);
 }
 
-std::int64_t Statement::column_int64(int index) const { return sqlite3_column_int64(m_stmt, index); }
+std::int64_t Statement::column_int64(int index) const {
+  return sqlite3_column_int64(m_stmt, index);
+}
 
-int Statement::column_int(int index) const { return sqlite3_column_int(m_stmt, index); }
+int Statement::column_int(int index) const {
+  return sqlite3_column_int(m_stmt, index);
+}
 
 std::string Statement::column_text(int index) const {
   const auto* text = sqlite3_column_text(m_stmt, index);

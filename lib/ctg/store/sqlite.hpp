@@ -65,7 +65,7 @@ class Statement {
 
   std::int64_t column_int64(int index) const;
   int column_int(int index) const;
-  std::string column_text(int index) const;   // exact bytes, NULs included
+  std::string column_text(int index) const;  // exact bytes, NULs included
   std::string column_blob(int index) const;
 
   sqlite3_stmt* get() const { return m_stmt; }
