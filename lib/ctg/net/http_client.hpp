@@ -5,10 +5,12 @@
 // thread. Latency is measured from just before the request is written to the full answer read
 // (a new connection's connect and TLS handshake included).
 //
-// TLS: unless `insecure`, the server's chain must lead to a trusted root (ca_file, else the system
-// store OpenSSL is configured with: /etc/ssl/certs on Debian) and a subjectAltName entry must match
-// the URL's host (DNS names, wildcards only as a whole left-most label; IP addresses against IP
-// entries; the subject CN is never used, as a webhook sender's client would not use it).
+// TLS: unless `insecure`, the server's chain must lead to a trusted root (ca_file alone, else the
+// system store OpenSSL is configured with: /etc/ssl/certs on Debian; loaded by create()) and a
+// subjectAltName entry must match the URL's host (DNS names, wildcards only as a whole left-most
+// label; IP addresses against IP entries; the subject CN is never used). OpenSSL checks all of it
+// during the handshake at its default security level, so SHA-1 signatures and RSA keys under 2048
+// bits are refused too. Missing intermediates are never fetched. SNI carries the URL's host.
 #pragma once
 
 #include <chrono>
@@ -64,6 +66,8 @@ struct Failure {
   //            "TLS: self-signed certificate (pass --ca-file with its CA, or --insecure)",
   //            "TLS: unable to get local issuer certificate \"Example CA\" (the server may not send its
   //             intermediate certificates; for a private CA pass --ca-file with it, or --insecure)",
+  //            "TLS: certificate is signed with a digest too weak to trust (sha1WithRSAEncryption)",
+  //            "TLS: certificate has a key too small to trust (RSA 1024 bits)",
   //            "TLS: handshake failed: <OpenSSL's reason>", ... (an issuing certificate's problem names it)
   //   protocol "the connection closed before a complete HTTP answer arrived"
   std::string message;
@@ -74,7 +78,8 @@ class Client {
  public:
   // REQUIRES: url.scheme is http or https. Errors: an unreadable ca_file (io: "cannot read CA file
   // x.pem: no such file or directory"), one without a PEM certificate (usage: "CA file x.pem holds no
-  // PEM certificate"); ca_file is not looked at when `insecure` or for http.
+  // PEM certificate"); ca_file is not looked at when `insecure` or for http. Creating a client does
+  // not connect: the first send() does.
   static Result<std::unique_ptr<Client>> create(const Url& origin, const ClientOptions& options);
   ~Client();
 

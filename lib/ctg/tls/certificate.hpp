@@ -19,6 +19,7 @@ struct KeyPair {
   std::string private_key_pem;
 };
 
+// A new private key as PKCS#8 PEM. RSA-4096 takes a second or two. Errors (internal): OpenSSL failed.
 Result<KeyPair> generate_key(KeyType type);
 
 struct CertificateSpec {
@@ -40,7 +41,9 @@ struct Issued {
 // keyCertSign+cRLSign+digitalSignature for CAs, digitalSignature (+keyEncipherment for RSA) for
 // leaves issued by a CA; none on a self-signed leaf, so that it can be its own trust anchor, as
 // `openssl req -x509` makes them), extendedKeyUsage serverAuth (leaves), subjectAltName (when names
-// are given), subjectKeyIdentifier and authorityKeyIdentifier. The serial is 127 random bits.
+// are given), subjectKeyIdentifier and authorityKeyIdentifier. The serial is 16 random bytes
+// (positive). Digest::sha1 signs with SHA-1, which OpenSSL 3 still does; verifying clients at
+// security level 1 or more (Debian's default is 2) refuse such a certificate, as they refuse RSA-1024.
 // An empty common_name takes the first DNS name or IP address. Errors (invalid_input): a malformed
 // key or issuer PEM, an IP entry that is not an address, an issuer key that does not match its
 // certificate; (usage) a spec with neither a common name nor a SAN entry.
@@ -70,17 +73,20 @@ struct CertificateInfo {
   std::string fingerprint_sha256;         // as fingerprint_sha256() gives it
 };
 
-// Parses the first certificate in `pem`. Errors (invalid_input): "no PEM certificate found".
+// Parses the first certificate in `pem`. Errors (invalid_input): "the certificate: no PEM
+// certificate found".
 Result<CertificateInfo> inspect_certificate(const std::string& certificate_pem);
 
 // The certificate `ctg listen --tls` uses when none is given: loads cert.pem/key.pem from `dir`,
-// or creates them (EC P-256, SAN localhost, 127.0.0.1, ::1, valid 1 year from `now`; key file mode
-// 0600) when absent or expiring within 7 days. Returns the PEMs and whether they were created.
+// or creates them (EC P-256, self-signed leaf, CN and SAN localhost, SAN 127.0.0.1 and ::1, valid
+// from `now` for 365 days; key file mode 0600, cert 0644, `dir` created 0700) when absent, unreadable
+// as PEM, not a matching pair, or expiring within 7 days. The certificate is its own trust anchor:
+// clients trust it with --ca-file cert.pem. Errors (io): the files cannot be read or written.
 struct LocalCertificate {
-  std::string cert_file;
-  std::string key_file;
-  std::string fingerprint;
-  bool created = false;
+  std::string cert_file;    // <dir>/cert.pem
+  std::string key_file;     // <dir>/key.pem
+  std::string fingerprint;  // as fingerprint_sha256() gives it
+  bool created = false;     // true when made by this call
   std::int64_t not_after = 0;
 };
 Result<LocalCertificate> ensure_local_certificate(const std::string& dir, std::int64_t now);
