@@ -9,6 +9,31 @@ find_package(SQLite3 REQUIRED)
 # Debian's cpp-httplib is a compiled library with only a pkg-config file; its Cflags carry the
 # OpenSSL, zlib and brotli defines, so every user of this target agrees on the ABI.
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib>=0.11)
+
+# ctg-net and the tests: cpp-httplib and everything it needs, shared.
+add_library(ctg_network_libs INTERFACE)
+target_link_libraries(ctg_network_libs INTERFACE
+  PkgConfig::HTTPLIB OpenSSL::SSL OpenSSL::Crypto SQLite::SQLite3 Threads::Threads)
+
+# ctg, the front-end every command starts in: no cpp-httplib, no libssl, and libcrypto, SQLite and
+# the C++ runtime linked statically where Debian ships the archives (libssl-dev, libsqlite3-dev,
+# libstdc++-12-dev do). Loading shared libraries costs more than anything ctg does before it
+# prints --version: bench/sign.sh measures it.
+add_library(ctg_frontend_libs INTERFACE)
+find_library(CTG_CRYPTO_ARCHIVE NAMES libcrypto.a)
+find_library(CTG_SQLITE_ARCHIVE NAMES libsqlite3.a)
+if(CTG_CRYPTO_ARCHIVE AND CTG_SQLITE_ARCHIVE)
+  target_link_libraries(ctg_frontend_libs INTERFACE
+    ${CTG_CRYPTO_ARCHIVE} ${CTG_SQLITE_ARCHIVE} ${CMAKE_DL_LIBS} Threads::Threads m)
+else()
+  message(STATUS "ctg: libcrypto.a or libsqlite3.a not found; the front-end links them shared")
+  target_link_libraries(ctg_frontend_libs INTERFACE OpenSSL::Crypto SQLite::SQLite3 Threads::Threads)
+endif()
+target_link_options(ctg_frontend_libs INTERFACE -Wl,--as-needed)
+if(NOT CTG_SANITIZE)
+  target_link_options(ctg_frontend_libs INTERFACE -static-libstdc++ -static-libgcc)
+endif()
+
 if(CTG_BUILD_TESTS)
   find_package(doctest REQUIRED)
 endif()

@@ -1,6 +1,11 @@
 // apps/ctg — the command table. Each <name>_command.cpp declares its flags into an options
 // struct, and registers a Run that turns those options into calls into lib/ and a result.
 // Nothing here is logic worth testing on its own: tests/cli runs the built binary.
+//
+// Two executables are built from these files. ctg-net has every command. ctg, the one users
+// run, has the same command line but none of the network code (cpp-httplib, libssl): for a
+// command that needs the network (listen, events replay, ...) its Run hands the command line
+// over to ctg-net (handoff.cpp), so that every other command starts in a few milliseconds.
 #pragma once
 
 #include <functional>
@@ -26,6 +31,7 @@ struct GlobalOptions {
 struct Context {
   const GlobalOptions& global;
   output::Console& console;
+  char** argv;  // the command line as given (null-terminated), for the hand-over to ctg-net
 };
 
 // A command's body: returns the exit code it ends with, or the error that stopped it (whose

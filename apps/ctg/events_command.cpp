@@ -1,41 +1,19 @@
-// ctg events — the journal of received deliveries: list, show, replay, to-fixture.
+// ctg events — the journal of received deliveries: list, show, replay, to-fixture. Replay runs
+// in events_replay.cpp (it needs the network).
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
 
 #include <fmt/format.h>
 
-#include "command.hpp"
+#include "events_command.hpp"
 #include "ctg/core/clock.hpp"
 #include "ctg/core/file.hpp"
-#include "ctg/listen/config.hpp"
-#include "ctg/listen/replay.hpp"
-#include "ctg/net/url.hpp"
+#include "ctg/listen/delivery_text.hpp"
 #include "ctg/output/journal_view.hpp"
-#include "ctg/store/journal.hpp"
 #include "paths.hpp"
-#include "secrets.hpp"
 
 namespace ctg::app {
-
-namespace {
-
-struct EventsFlags {
-  std::string store;
-  // list
-  std::string type, since, status;
-  std::size_t limit = 50;
-  // show / to-fixture / replay
-  std::vector<std::string> ids;
-  bool raw = false;
-  std::string output;
-  // replay
-  std::string to;
-  bool resign = false;
-  SecretFlags secrets;
-  std::vector<std::string> headers;
-  net::ClientOptions client;
-};
 
 Result<std::unique_ptr<store::Journal>> open_journal(const EventsFlags& f) {
   const std::string path = f.store.empty() ? default_store_path() : f.store;
@@ -46,7 +24,7 @@ Result<std::unique_ptr<store::Journal>> open_journal(const EventsFlags& f) {
   return store::Journal::open(path);
 }
 
-// A journal id ("12") or an event id ("evt_...").
+
 Result<store::Delivery> find_delivery(store::Journal& journal, const std::string& id) {
   std::int64_t n = 0;
   auto [ptr, ec] = std::from_chars(id.data(), id.data() + id.size(), n);
@@ -58,6 +36,8 @@ Result<store::Delivery> find_delivery(store::Journal& journal, const std::string
   }
   return std::move(**found);
 }
+
+namespace {
 
 Result<ExitCode> run_list(Context& context, const EventsFlags& f) {
   auto journal = open_journal(f);
@@ -108,66 +88,6 @@ Result<ExitCode> run_to_fixture(Context& context, const EventsFlags& f) {
   return ExitCode::ok;
 }
 
-Result<ExitCode> run_replay(Context& context, EventsFlags& f) {
-  auto url = net::parse_url(f.to);
-  if (!url) return std::unexpected(url.error());
-  if (f.ids.empty() && f.type.empty() && f.since.empty()) {
-    return fail(ErrorKind::usage, "say what to replay: delivery ids, --type GLOB or --since TIME");
-  }
-  listen::ReplayOptions options;
-  options.now = unix_now();
-  if (f.resign) {
-    auto secrets = load_secrets(f.secrets, context.console);
-    if (!secrets) return std::unexpected(secrets.error());
-    if (secrets->empty()) {
-      return fail(ErrorKind::usage, "--resign needs a webhook secret",
-                  fmt::format("set {} or pass --secret-file FILE", k_secret_env));
-    }
-    options.resign_secret = secrets->front();
-  }
-  for (const auto& spec : f.headers) {
-    auto header = listen::parse_header_spec(spec);
-    if (!header) return std::unexpected(header.error());
-    options.extra_headers.push_back(std::move(*header));
-  }
-  auto journal = open_journal(f);
-  if (!journal) return std::unexpected(journal.error());
-  std::vector<store::Delivery> selected;
-  for (const auto& id : f.ids) {
-    auto delivery = find_delivery(**journal, id);
-    if (!delivery) return std::unexpected(delivery.error());
-    selected.push_back(std::move(*delivery));
-  }
-  if (!f.type.empty() || !f.since.empty()) {
-    store::ListFilter filter{.status = std::string("accepted"), .limit = f.limit};
-    if (!f.type.empty()) filter.type_glob = f.type;
-    if (!f.since.empty()) {
-      auto since = parse_since(f.since, unix_now() * 1000);
-      if (!since) return std::unexpected(since.error());
-      filter.since_ms = *since;
-    }
-    auto found = (*journal)->list(filter);
-    if (!found) return std::unexpected(found.error());
-    std::reverse(found->begin(), found->end());  // oldest first: replay in arrival order
-    for (auto& d : *found) selected.push_back(std::move(d));
-  }
-  if (selected.empty()) return fail(ErrorKind::usage, "nothing in the journal matches");
-  auto client = net::Client::create(*url, f.client);
-  if (!client) return std::unexpected(client.error());
-  output::JournalView view(context.console, **journal);
-  std::size_t answered = 0, good = 0;
-  for (const auto& delivery : selected) {
-    const auto result = listen::replay(delivery, **client, url->target, options);
-    view.replay_line(delivery, result, context.global.json);
-    if (result.outcome) {
-      ++answered;
-      if (result.outcome->status >= 200 && result.outcome->status < 300) ++good;
-    }
-  }
-  if (answered == 0) return fail(ErrorKind::network, fmt::format("{} could not be reached", url->origin()));
-  return good == selected.size() ? ExitCode::ok : ExitCode::failed;
-}
-
 }  // namespace
 
 void add_events_command(CLI::App& root, Registry& registry) {
@@ -203,7 +123,7 @@ void add_events_command(CLI::App& root, Registry& registry) {
   replay->add_option("-H,--header", f->headers, "Extra header 'Name: value' (repeatable)")->type_name("'K: V'");
   replay->add_flag("--insecure", f->client.insecure, "Do not verify the target's certificate");
   replay->add_option("--ca-file", f->client.ca_file, "Trust this CA bundle")->type_name("FILE");
-  registry.add(replay, [f](Context& c) { return run_replay(c, *f); });
+  registry.add(replay, replay_run(f));
 
   auto* to_fixture = cmd->add_subcommand("to-fixture", "Turn a delivery into a fixture file for send-test");
   to_fixture->add_option("id", f->ids, "Journal id or event id")->required()->expected(1)->type_name("ID");

@@ -19,10 +19,12 @@
 
 #include "ctg/core/clock.hpp"
 #include "ctg/core/file.hpp"
+#include "ctg/listen/config.hpp"
 #include "ctg/output/listen_renderer.hpp"
 #include "ctg/store/journal.hpp"
 #include "ctg/tls/certificate.hpp"
 #include "paths.hpp"
+#include "secrets.hpp"
 
 namespace ctg::app {
 
@@ -94,8 +96,6 @@ struct TemporaryStore {
     if (!dir.empty()) std::filesystem::remove_all(dir, ec);
   }
 };
-
-}  // namespace
 
 Result<ExitCode> run_listen_session(Context& context, ListenSettings& s) {
   SignalWatcher signals;  // first: every thread below inherits the blocked mask
@@ -195,6 +195,69 @@ Result<ExitCode> run_listen_session(Context& context, ListenSettings& s) {
   renderer.on_stopped(pending);
   if (!served) return std::unexpected(served.error());
   return signals.interrupted() ? ExitCode::interrupted : ExitCode::ok;
+}
+
+bool given(const CLI::App& cmd, const char* name) {
+  const auto* option = cmd.get_option(name);
+  return option->count() > 0 || (!option->get_envname().empty() && std::getenv(option->get_envname().c_str()));
+}
+
+// Applies the config file where neither a flag nor the environment said anything.
+Result<void> apply_config(const CLI::App& cmd, ListenFlags& f) {
+  std::string path = f.config_file;
+  if (path.empty()) {
+    path = config_dir() + "/config.json";
+    if (!std::filesystem::exists(path)) return {};
+  }
+  auto text = file::read(path);
+  if (!text) return std::unexpected(text.error());
+  auto config = listen::parse_listen_config(*text, path);
+  if (!config) return std::unexpected(config.error());
+  auto& s = f.settings;
+  if (config->host && !given(cmd, "--host")) s.receiver.host = *config->host;
+  if (config->port && !given(cmd, "--port")) s.receiver.port = *config->port;
+  if (config->path && !given(cmd, "--path")) s.receiver.policy.path = *config->path;
+  if (config->tolerance && !given(cmd, "--tolerance")) s.receiver.policy.tolerance_seconds = *config->tolerance;
+  if (config->max_body && !given(cmd, "--max-body")) s.receiver.policy.max_body = *config->max_body;
+  if (config->max_attempts && !given(cmd, "--max-attempts")) s.forwarder.retry.max_attempts = *config->max_attempts;
+  if (!config->events.empty() && !given(cmd, "--events")) s.receiver.event_filter = config->events;
+  if (!config->forward.empty() && f.forward_specs.empty()) s.forwarder.targets = config->forward;
+  return {};
+}
+
+Result<ExitCode> run_listen(Context& context, ListenFlags& f, const CLI::App& cmd) {
+  auto& s = f.settings;
+  s.receiver.event_filter = listen::parse_event_list(f.events);
+  for (const auto& spec : f.forward_specs) {
+    auto target = listen::parse_forward_spec(spec);
+    if (!target) return std::unexpected(target.error());
+    s.forwarder.targets.push_back(std::move(*target));
+  }
+  if (auto applied = apply_config(cmd, f); !applied) return std::unexpected(applied.error());
+  for (const auto& spec : f.header_specs) {
+    auto header = listen::parse_header_spec(spec);
+    if (!header) return std::unexpected(header.error());
+    for (auto& target : s.forwarder.targets) target.headers.push_back(*header);
+  }
+  if (s.receiver.port < 0 || s.receiver.port > 65535) {
+    return fail(ErrorKind::usage, fmt::format("--port must be from 0 to 65535, got {}", s.receiver.port));
+  }
+  if (!s.receiver.policy.path.starts_with('/')) {
+    return fail(ErrorKind::usage, fmt::format("--path must start with '/', got \"{}\"", s.receiver.policy.path));
+  }
+  if (s.receiver.policy.tolerance_seconds < 0) return fail(ErrorKind::usage, "--tolerance must be 0 or more seconds");
+  if (s.forwarder.retry.max_attempts < 1) return fail(ErrorKind::usage, "--max-attempts must be at least 1");
+  auto secrets = load_secrets(f.secrets, context.console);
+  if (!secrets) return std::unexpected(secrets.error());
+  s.receiver.policy.secrets = std::move(*secrets);
+  if (s.store.empty()) s.store = default_store_path();
+  return run_listen_session(context, s);
+}
+
+}  // namespace
+
+Run listen_run(std::shared_ptr<ListenFlags> flags, const CLI::App& command) {
+  return [flags, &command](Context& context) { return run_listen(context, *flags, command); };
 }
 
 }  // namespace ctg::app

@@ -1,12 +1,15 @@
-// apps/ctg — one run of `ctg listen`: opens the journal, serves, forwards, shows, and stops
-// cleanly on SIGINT/SIGTERM.
+// apps/ctg — one run of `ctg listen`: applies the config file, opens the journal, serves,
+// forwards, shows, and stops cleanly on SIGINT/SIGTERM.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "command.hpp"
 #include "ctg/listen/forwarder.hpp"
 #include "ctg/listen/receiver.hpp"
+#include "secrets.hpp"
 
 namespace ctg::app {
 
@@ -20,6 +23,16 @@ struct ListenSettings {
   std::string ready_file;
 };
 
-Result<ExitCode> run_listen_session(Context& context, ListenSettings& settings);
+struct ListenFlags {
+  ListenSettings settings;
+  SecretFlags secrets;
+  std::vector<std::string> forward_specs;
+  std::vector<std::string> header_specs;
+  std::string events;
+  std::string config_file;
+};
+
+// `ctg listen`: in ctg-net the session below, in the front-end a hand-over (handoff.cpp).
+Run listen_run(std::shared_ptr<ListenFlags> flags, const CLI::App& command);
 
 }  // namespace ctg::app

@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
     console.data(selected->help());  // `ctg` or a command group such as `ctg fixtures`
     return 0;
   }
-  app::Context context{global, console};
+  app::Context context{global, console, argv};
   auto result = (*run)(context);
   std::fflush(stdout);
   if (!result) {

@@ -1,6 +1,7 @@
 // The command line as a whole: help, version, unknown commands, the exit-code contract.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -102,4 +103,31 @@ TEST_CASE("cli::README's exit-code table agrees with the code") {
     REQUIRE_MESSAGE(documented.contains(code), "README lacks exit code ", code);
     CHECK(documented[code] == code_row.meaning);
   }
+}
+
+TEST_CASE("cli::the ctg front-end loads neither cpp-httplib nor libssl") {
+  // What keeps every non-network command's start-up short (bench/sign.sh measures it).
+  // LD_TRACE_LOADED_OBJECTS makes the dynamic loader list what it loads and stop (what ldd does).
+  const auto r = ctg::test::run_process(CTG_BINARY, {}, {.env = {{"LD_TRACE_LOADED_OBJECTS", "1"}}});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("libc.so") != std::string::npos);  // ldd did list the libraries
+  CHECK(r.out.find("httplib") == std::string::npos);
+  CHECK(r.out.find("libssl") == std::string::npos);
+}
+
+TEST_CASE("cli::a network command without ctg-net beside ctg says so, exit 3") {
+  const ctg::test::TempDir dir;
+  const std::string lone = dir.path() + "/ctg";
+  std::filesystem::copy_file(CTG_BINARY, lone);
+  std::filesystem::permissions(lone, std::filesystem::perms::owner_exec, std::filesystem::perm_options::add);
+
+  const auto listen = ctg::test::run_process(lone, {"listen", "--port", "0"});
+  CHECK(listen.exit_code == 3);
+  CHECK(listen.err.find("needs ctg-net") != std::string::npos);
+  CHECK(listen.err.find(dir.path() + "/ctg-net") != std::string::npos);  // where it looked
+
+  // The command line is still the front-end's: usage errors and help need no ctg-net.
+  CHECK(ctg::test::run_process(lone, {"listen", "--port", "x"}).exit_code == 2);
+  CHECK(ctg::test::run_process(lone, {"help", "listen"}).exit_code == 0);
+  CHECK(ctg::test::run_process(lone, {"fixtures", "list"}).exit_code == 0);
 }

@@ -285,12 +285,6 @@ Result<void> check_ca_file(const std::string& path) {
 
 }  // namespace
 
-std::optional<std::string> Response::header(std::string_view name) const {
-  for (const auto& [key, value] : headers)
-    if (header_name_equals(key, name)) return value;
-  return std::nullopt;
-}
-
 struct Client::Impl {
   Url origin;
   ClientOptions options;

@@ -1,5 +1,7 @@
 #include "ctg/net/request_capture.hpp"
 
+#include "ctg/net/http_client.hpp"
+
 #include <charconv>
 
 #include <fmt/format.h>
@@ -79,6 +81,14 @@ Result<CapturedRequest> parse_captured_request(std::string_view text) {
     request.body.resize(n);
   }
   return request;
+}
+
+// Here, beside header_name_equals, rather than in http_client.cpp: code that only reads a
+// Response (the journal view) then does not link the HTTP client.
+std::optional<std::string> Response::header(std::string_view name) const {
+  for (const auto& [key, value] : headers)
+    if (header_name_equals(key, name)) return value;
+  return std::nullopt;
 }
 
 }  // namespace ctg::net
