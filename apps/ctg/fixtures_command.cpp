@@ -29,7 +29,7 @@ Result<ExitCode> run_list(Context& context) {
                      {"replaced_by", f.type->replaced_by.empty() ? nlohmann::ordered_json(nullptr)
                                                                  : nlohmann::ordered_json(f.type->replaced_by)}});
     }
-    context.console.data_line(out.dump(2));
+    context.console.data_json(out, 2);
     return ExitCode::ok;
   }
   std::size_t width = 0;

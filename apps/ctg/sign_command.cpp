@@ -76,7 +76,7 @@ Result<ExitCode> run_sign(Context& context, const SignOptions& options) {
     nlohmann::ordered_json out = {{"header", signing::k_header_name}, {"value", header_value},
                                   {"timestamp", t}, {"v1", *v1}};
     if (!options.curl_url.empty()) out["curl"] = curl_command(options, header_value, &body);
-    context.console.data_line(out.dump());
+    context.console.data_json(out);
   } else if (!options.curl_url.empty()) {
     context.console.data_line(curl_command(options, header_value, &body));
   } else {

@@ -87,7 +87,7 @@ Result<ExitCode> run_verify(Context& context, const VerifyOptions& options) {
     if (result.timestamp) out["timestamp"] = *result.timestamp;
     if (result.timestamp) out["skew_seconds"] = result.skew_seconds;
     if (result.secret_index) out["secret_index"] = *result.secret_index;
-    context.console.data_line(out.dump());
+    context.console.data_json(out);
   } else {
     const auto& console = context.console;
     std::string line = result.valid() ? console.paint_out(output::Tone::good, "valid")

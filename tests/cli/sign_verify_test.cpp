@@ -194,3 +194,22 @@ TEST_CASE("cli::verify usage errors exit 2") {
   CHECK(run_ctg({"verify", "--signature", k_header, "--tolerance", "-5"}, with_secret(k_body)).exit_code == 2);
   CHECK(run_ctg({"verify", "--signature", k_header, "--request", "x"}, with_secret(k_body)).exit_code == 2);
 }
+
+TEST_CASE("cli::--json output survives bytes that are not UTF-8") {
+  // A hand-typed header or URL may hold any bytes; the JSON answer replaces them with U+FFFD.
+  SUBCASE("verify: a timestamp with a stray byte") {
+    auto options = with_secret(k_body);
+    const auto r = run_ctg({"verify", "--json", "--signature", "t=\xff" "1,v1=ab"}, options);
+    CHECK(r.exit_code == 1);
+    const auto out = nlohmann::json::parse(r.out);
+    CHECK(out["valid"] == false);
+    CHECK(out["reason"] == "header_malformed");
+  }
+  SUBCASE("sign --curl with such a URL") {
+    const auto r = run_ctg({"sign", "--json", "--timestamp", "1707321600", "--curl", "http://h/\xff"}, with_secret(k_body));
+    CHECK(r.exit_code == 0);
+    const auto out = nlohmann::json::parse(r.out);
+    CHECK(out["value"] == k_header);
+    CHECK(out["curl"].get<std::string>().find("http://h/\xef\xbf\xbd") != std::string::npos);
+  }
+}

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 #include <string>
 
@@ -66,6 +68,27 @@ TEST_CASE("output::Console redacts registered secrets everywhere") {
   console.error(Error{ErrorKind::usage, "secret whsec_abc is wrong", ""});
   CHECK(c.stdout_text() == "key=[redacted] and [redacted]\n");
   CHECK(c.stderr_text().find("whsec_") == std::string::npos);
+}
+
+TEST_CASE("output::Console leaves secrets too short to hide, and keeps JSON readable") {
+  Captured c;
+  output::Console console(c.out, c.err, {});
+  console.add_secret("s");
+  console.add_secret("1234567");  // one byte short of k_min_redacted_secret
+  console.add_secret("12345678");
+  console.data_json(nlohmann::ordered_json{{"valid", false}, {"n", "1234567"}, {"key", "12345678"}});
+  CHECK(c.stdout_text() == "{\"valid\":false,\"n\":\"1234567\",\"key\":\"[redacted]\"}\n");
+}
+
+TEST_CASE("output::Console writes JSON with invalid UTF-8 replaced, not a crash") {
+  Captured c;
+  output::Console console(c.out, c.err, {});
+  console.data_json(nlohmann::ordered_json{{"header", std::string("t=\xff" "1")}});
+  CHECK(c.stdout_text() == "{\"header\":\"t=\xef\xbf\xbd" "1\"}\n");
+  Captured indented;
+  output::Console pretty(indented.out, indented.err, {});
+  pretty.data_json(nlohmann::ordered_json{{"a", 1}}, 2);
+  CHECK(indented.stdout_text() == "{\n  \"a\": 1\n}\n");
 }
 
 TEST_CASE("output::Console paints only when colour is on") {

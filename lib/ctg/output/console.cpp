@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 namespace ctg::output {
 
 namespace {
@@ -32,7 +34,7 @@ Console::Console(std::FILE* out, std::FILE* err, ConsoleOptions options)
     : m_out(out), m_err(err), m_options(options) {}
 
 void Console::add_secret(std::string secret) {
-  if (secret.empty()) return;
+  if (secret.size() < k_min_redacted_secret) return;
   if (std::find(m_secrets.begin(), m_secrets.end(), secret) != m_secrets.end()) return;
   m_secrets.push_back(std::move(secret));
   // Longest first, so that a secret containing another is redacted whole.
@@ -65,6 +67,10 @@ void Console::data(std::string_view text) { write(m_out, text); }
 void Console::data_line(std::string_view text) {
   write(m_out, text);
   std::fputc('\n', m_out);
+}
+
+void Console::data_json(const nlohmann::ordered_json& value, int indent) {
+  data_line(value.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }
 
 void Console::error(const Error& error) {

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "ctg/core/error.hpp"
 
 namespace ctg::output {
@@ -35,6 +37,9 @@ class Console {
   // Data for stdout, written as-is (plus redaction). `data_line` appends '\n'.
   void data(std::string_view text);
   void data_line(std::string_view text);
+  // A JSON document on one line (or indented), then '\n'. Bytes that are not UTF-8 (from a
+  // header, argv, a body) become U+FFFD instead of stopping the program.
+  void data_json(const nlohmann::ordered_json& value, int indent = -1);
 
   // Diagnostics on stderr, prefixed "ctg: error: ", "ctg: warning: ". error() prints the hint on
   // a second line ("  hint: ..."). warn() is shown unless quiet; note() only when verbose.
@@ -48,6 +53,9 @@ class Console {
   std::string paint_err(Tone tone, std::string_view text) const;
 
   // Registers a secret (webhook secret, API token) to be redacted from everything written.
+  // Secrets shorter than k_min_redacted_secret bytes are not: "s" would turn "false" into
+  // "fal[redacted]e" and make JSON output unreadable, and hides nothing a reader could not guess.
+  static constexpr std::size_t k_min_redacted_secret = 8;
   void add_secret(std::string secret);
   std::string redact(std::string_view text) const;
 
