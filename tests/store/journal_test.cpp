@@ -146,6 +146,30 @@ TEST_CASE("store::journal creates a private file, its folders and the schema") {
         "target,state,delivery_id");
 }
 
+TEST_CASE("store::journal checkpoints its WAL in the background once appends pause") {
+  // The checkpoint copies the WAL into the database file while the journal stays open; it is not
+  // run inside a commit (see journal_impl.hpp). 1,200 deliveries of 4 KiB fill over 1,000 pages.
+  TempDir dir;
+  const auto path = dir.file("events.db");
+  auto journal = open_journal(path);
+  const auto file_size = [&](const std::string& name) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(name, ec);
+    return ec ? std::uintmax_t{0} : size;
+  };
+  for (int i = 0; i < 1200; ++i) {
+    auto d = delivery(i, "evt_" + std::to_string(i), "text.incoming.sms", 200);
+    d.body.append(4096, 'x');
+    append_ok(*journal, d);
+  }
+  CHECK(file_size(path + "-wal") > 4'000'000);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (file_size(path) < 4'000'000 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(file_size(path) >= 4'000'000);
+  CHECK(journal->find(1200).value().has_value());
+}
+
 TEST_CASE("store::journal keeps its data when reopened") {
   TempDir dir;
   const auto path = dir.file("events.db");

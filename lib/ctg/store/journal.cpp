@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -155,6 +156,15 @@ Journal::Impl::~Impl() {
     m_queue_cv.notify_one();
     m_thread.join();  // the writer commits everything queued before it returns
   }
+  if (m_checkpoint_thread.joinable()) {
+    {
+      std::lock_guard lock(m_checkpoint_mutex);
+      m_checkpoint_stopping = true;
+    }
+    m_checkpoint_cv.notify_one();
+    m_checkpoint_thread.join();
+  }
+  // Closing the writer's connection last checkpoints what is left and removes the WAL.
 }
 
 Result<void> Journal::Impl::open_connections() {
@@ -203,9 +213,83 @@ void Journal::Impl::start_writer() {
   m_thread = std::thread([this] { run_writer(); });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Checkpoints, off the commit path (see journal_impl.hpp).
+
+namespace {
+
+// When checkpoints run: once the WAL holds k_checkpoint_pages (4 KiB each; SQLite's own default)
+// and the writer has been quiet for k_quiet, so that a burst of deliveries is not slowed by them;
+// during sustained load, once the WAL holds k_busy_pages (256 MiB), at most one every
+// k_busy_interval; and when it reaches k_wal_limit_pages (1 GiB), as a RESTART checkpoint, which
+// makes the writer wait while the WAL is copied, so that the WAL cannot grow without bound. After
+// a checkpoint the WAL is reused from its start and cut back to 64 MiB (journal_size_limit,
+// schema.cpp).
+constexpr int k_checkpoint_pages = 1000;
+constexpr int k_busy_pages = 65536;
+constexpr int k_wal_limit_pages = 262144;
+constexpr std::chrono::milliseconds k_quiet{100};
+constexpr std::chrono::milliseconds k_busy_interval{1000};
+
+}  // namespace
+
+int Journal::Impl::on_wal_commit(void* impl, sqlite3*, const char*, int wal_pages) {
+  if (wal_pages < k_checkpoint_pages) return SQLITE_OK;
+  auto& self = *static_cast<Impl*>(impl);
+  bool wake = false;
+  {
+    std::lock_guard lock(self.m_checkpoint_mutex);
+    // Wakes the checkpoint thread only when a threshold is crossed, not on every commit.
+    wake = self.m_wal_pages == 0 || (self.m_wal_pages < k_busy_pages && wal_pages >= k_busy_pages) ||
+           (self.m_wal_pages < k_wal_limit_pages && wal_pages >= k_wal_limit_pages);
+    self.m_wal_pages = wal_pages;
+    ++self.m_commits;
+  }
+  if (wake) self.m_checkpoint_cv.notify_one();
+  return SQLITE_OK;
+}
+
+void Journal::Impl::start_checkpointer() {
+  auto connection = sqlite::Connection::open(m_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
+  if (!connection) return;  // SQLite's automatic checkpoint (left on) does the work instead
+  m_checkpointer = std::move(*connection);
+  sqlite3_busy_timeout(m_checkpointer.get(), 10'000);
+  // A connection learns that the database is in WAL mode when it first reads it; until then its
+  // checkpoints do nothing.
+  if (!m_checkpointer.exec("PRAGMA synchronous = NORMAL; SELECT count(*) FROM sqlite_master")) return;
+  // Replaces the automatic checkpoint of the writer's connection.
+  sqlite3_wal_hook(m_writer.get(), &on_wal_commit, this);
+  m_checkpoint_thread = std::thread([this] { run_checkpointer(); });
+}
+
+void Journal::Impl::run_checkpointer() {
+  auto last_busy = std::chrono::steady_clock::now() - k_busy_interval;
+  while (true) {
+    int pages = 0;
+    {
+      std::unique_lock lock(m_checkpoint_mutex);
+      m_checkpoint_cv.wait(lock, [&] { return m_checkpoint_stopping || m_wal_pages > 0; });
+      while (!m_checkpoint_stopping && m_wal_pages < k_wal_limit_pages) {
+        if (m_wal_pages >= k_busy_pages && std::chrono::steady_clock::now() >= last_busy + k_busy_interval) break;
+        const auto seen = m_commits;
+        m_checkpoint_cv.wait_for(lock, k_quiet, [&] { return m_checkpoint_stopping || m_wal_pages >= k_wal_limit_pages; });
+        if (m_commits == seen) break;  // quiet for k_quiet
+      }
+      if (m_checkpoint_stopping) return;
+      pages = std::exchange(m_wal_pages, 0);
+    }
+    if (pages >= k_busy_pages) last_busy = std::chrono::steady_clock::now();
+    const int mode = pages >= k_wal_limit_pages ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE;
+    // A failure (the disk is full, say) leaves the frames in the WAL, where they are as durable;
+    // a later commit's hook tries again.
+    sqlite3_wal_checkpoint_v2(m_checkpointer.get(), nullptr, mode, nullptr, nullptr);
+  }
+}
+
 Result<std::unique_ptr<Journal>> Journal::open(const std::string& path, const JournalOptions& options) {
   auto impl = std::make_unique<Impl>(path, options);
   if (auto opened = impl->open_connections(); !opened) return std::unexpected(opened.error());
+  impl->start_checkpointer();
   impl->start_writer();
   return std::unique_ptr<Journal>(new Journal(std::move(impl)));
 }

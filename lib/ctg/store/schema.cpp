@@ -92,6 +92,7 @@ Result<void> configure(sqlite::Connection& db, Role role, const std::string& pat
                                                 "PRAGMA foreign_keys = ON;"
                                                 "PRAGMA temp_store = MEMORY;"
                                                 "PRAGMA cache_size = -32768;"  // KiB: hot index pages stay cached
+                                                "PRAGMA journal_size_limit = 67108864;"
                                               : "PRAGMA synchronous = NORMAL;"
                                                 "PRAGMA foreign_keys = ON;"
                                                 "PRAGMA temp_store = MEMORY;"
