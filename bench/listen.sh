@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # ctg listen (signature verification and journaling on) against the platform docs' Go receiver
-# (verifies and stores nothing) and nginx `return 200`, with wrk on loopback, alternating in rounds.
+# (verifies and stores nothing), nginx `return 200`, and bare cpp-httplib answering 200 (the HTTP
+# library ctg listen is built on, doing nothing else), with wrk on loopback, alternating in rounds.
 # Prints requests/s, p99 latency and ratios, and ctg's RSS idle and under load.
-# Needs: wrk, nginx, golang-go, python3 (Debian packages).
+# Needs: wrk, nginx, golang-go, python3, g++ and pkg-config (Debian packages).
 # Usage: bench/listen.sh [path/to/ctg] [rounds] [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,8 +11,8 @@ ctg=${1:-build/release/apps/ctg}
 rounds=${2:-3}
 seconds=${3:-5}
 shared=${CTG_SHARED:-../shared}
-for tool in wrk nginx go python3; do
-  command -v $tool >/dev/null || { echo "bench: needs $tool (apt-get install wrk nginx-light golang-go python3)" >&2; exit 2; }
+for tool in wrk nginx go python3 g++ pkg-config; do
+  command -v $tool >/dev/null || { echo "bench: needs $tool (apt-get install wrk nginx-light golang-go python3 g++ pkg-config)" >&2; exit 2; }
 done
 if [ ! -x "$ctg" ]; then
   cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DCTG_BUILD_TESTS=OFF >/dev/null
@@ -41,6 +42,9 @@ export CTG_BENCH_EVENTS=$work/events.tsv
 
 go build -o "$work/go_receiver" "$shared/bench/go_receiver.go"
 PORT=3200 "$work/go_receiver" >/dev/null 2>&1 & pids+=($!)
+# shellcheck disable=SC2046
+g++ -O2 -std=c++17 -o "$work/httplib_bare" bench/httplib_bare.cpp $(pkg-config --cflags --libs cpp-httplib) -pthread
+"$work/httplib_bare" 3400 >/dev/null 2>&1 & pids+=($!)
 nginx -c "$(cd "$shared/bench" && pwd)/nginx.conf" >/dev/null 2>&1 & pids+=($!)
 
 # ctg listen: a fresh journal each round so that every round starts alike.
@@ -77,16 +81,20 @@ for r in $(seq "$rounds"); do
   read -r rps p99 < <(run_wrk http://127.0.0.1:3100/contiguity/webhook "$shared/bench/post.lua")
   printf '%-7s %-14s %12s %10s\n' "$r" "nginx" "$rps" "$p99"
   echo "nginx $rps $p99" >>"$work/results"
+  read -r rps p99 < <(run_wrk http://127.0.0.1:3400/contiguity/webhook bench/listen_post.lua)
+  printf '%-7s %-14s %12s %10s\n' "$r" "bare httplib" "$rps" "$p99"
+  echo "httplib $rps $p99" >>"$work/results"
 done
 
 python3 - "$work/results" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 med = lambda name, i: statistics.median(float(r[i]) for r in rows if r[0] == name)
-ctg, go, ngx = med("ctg", 1), med("go", 1), med("nginx", 1)
-print(f"\nmedian requests/s: ctg {ctg:.0f}, go receiver {go:.0f}, nginx {ngx:.0f}")
+ctg, go, ngx, bare = med("ctg", 1), med("go", 1), med("nginx", 1), med("httplib", 1)
+print(f"\nmedian requests/s: ctg {ctg:.0f}, go receiver {go:.0f}, nginx {ngx:.0f}, bare httplib {bare:.0f}")
 print(f"ratio ctg/go receiver: {ctg / go:.2f} (target >= 1.0)")
 print(f"ratio ctg/nginx:       {ctg / ngx:.2f}")
+print(f"ratio ctg/bare httplib: {ctg / bare:.2f}; bare httplib/go receiver: {bare / go:.2f}")
 print(f"ctg p99 at 32 connections: {med('ctg', 2):.2f} ms (target <= 5 ms)")
 print(f"ctg RSS: idle {med('ctg', 3) / 1024:.1f} MB (target <= 16), under load {med('ctg', 4) / 1024:.1f} MB (target <= 64)")
 PY
