@@ -39,9 +39,21 @@ struct HmacSha256::Impl {
   bool finished = false;  // finish_hex() was called
 };
 
+namespace {
+
+// Fetched once: looking the algorithm up in OpenSSL's provider tables costs more than an HMAC of
+// a webhook body. EVP_MAC objects are reference-counted and safe to share between threads; this
+// one lives as long as the process.
+EVP_MAC* hmac_algorithm() {
+  static EVP_MAC* const algorithm = EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr);
+  return algorithm;
+}
+
+}  // namespace
+
 HmacSha256::HmacSha256(std::string_view key) : m_impl(new (std::nothrow) Impl) {
   if (m_impl == nullptr) return;
-  m_impl->mac = EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr);
+  m_impl->mac = hmac_algorithm();
   if (m_impl->mac == nullptr) return;
   m_impl->ctx = EVP_MAC_CTX_new(m_impl->mac);
   if (m_impl->ctx == nullptr) return;
@@ -59,7 +71,6 @@ HmacSha256::HmacSha256(std::string_view key) : m_impl(new (std::nothrow) Impl) {
 HmacSha256::~HmacSha256() {
   if (m_impl == nullptr) return;
   EVP_MAC_CTX_free(m_impl->ctx);
-  EVP_MAC_free(m_impl->mac);
   delete m_impl;
 }
 
