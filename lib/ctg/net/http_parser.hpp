@@ -1,0 +1,91 @@
+// ctg::net — an incremental HTTP/1.1 request parser (RFC 9112), for servers that read sockets
+// themselves: bytes go in as they arrive, in pieces of any size, and the parser says when a whole
+// request (head and body, chunked or not) is there, or which status to answer when it cannot be.
+//
+// It parses one request at a time: feed() stops at the end of a request, so the bytes of the next
+// (pipelined) request are left for the caller to feed again after reset(). Limits are checked as
+// bytes arrive, so that a client cannot make it buffer more than the limits allow.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ctg::net {
+
+struct ParsedRequest {
+  std::string method;
+  std::string target;             // as sent: "/contiguity/webhook?x=1"
+  int minor_version = 1;          // HTTP/1.<minor_version>
+  std::vector<std::pair<std::string, std::string>> headers;  // in order, values trimmed
+  std::string body;               // decoded when chunked
+  bool chunked = false;
+  bool keep_alive = true;         // what the client asked for (HTTP/1.0 needs "Connection: keep-alive")
+  bool expects_continue = false;  // "Expect: 100-continue"
+
+  // The first header of that name (case-insensitive), or nullopt.
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
+struct ParserLimits {
+  std::size_t max_head = 16 * 1024;  // request line and headers together: 431 beyond (414 for a long target)
+  std::size_t max_headers = 100;     // 431 beyond
+  std::size_t max_body = 1024 * 1024;  // 413 beyond, declared or received
+};
+
+class RequestParser {
+ public:
+  enum class State {
+    head,      // reading the request line and headers
+    body,      // the head is complete; reading the body
+    complete,  // request() holds a whole request
+    failed,    // error_status() and error_message() say why; the connection cannot be kept
+  };
+
+  explicit RequestParser(ParserLimits limits = {});
+
+  // Consumes bytes of `input` and returns how many. Stops early at the end of a request (state
+  // complete) or at an error (state failed); otherwise consumes everything.
+  std::size_t feed(std::string_view input);
+
+  State state() const { return m_state; }
+  // True once the head is parsed (state body or complete): request() has method, target, headers.
+  bool head_complete() const { return m_state == State::body || m_state == State::complete; }
+  const ParsedRequest& request() const { return m_request; }
+  ParsedRequest& request() { return m_request; }
+
+  // When failed: the status to answer (400, 413, 414, 431, 501, 505) and why, in words.
+  int error_status() const { return m_error_status; }
+  const std::string& error_message() const { return m_error_message; }
+
+  // Ready for the next request on the same connection.
+  void reset();
+
+ private:
+  enum class BodyMode { none, length, chunk_size, chunk_data, chunk_data_end, trailers };
+
+  void fail(int status, std::string message);
+  // Parses the head in m_buffer (complete up to and including the blank line).
+  void parse_head(std::string_view head);
+  // Takes a line (without its line ending) from the front of `input` into m_line; returns the
+  // number of bytes consumed, and sets `done` when a whole line was read.
+  std::size_t take_line(std::string_view input, std::size_t max, bool& done);
+  std::size_t feed_body(std::string_view input);
+
+  ParserLimits m_limits;
+  State m_state = State::head;
+  ParsedRequest m_request;
+  std::string m_buffer;      // the head so far
+  std::string m_line;        // a chunk-size or trailer line so far
+  BodyMode m_body_mode = BodyMode::none;
+  std::uint64_t m_remaining = 0;  // bytes left of the body (length) or of the chunk
+  std::size_t m_trailer_bytes = 0;
+  int m_error_status = 0;
+  std::string m_error_message;
+};
+
+}  // namespace ctg::net
