@@ -1,0 +1,628 @@
+#include "ctg/net/http_server.hpp"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+namespace ctg::net {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint64_t k_listen_key = 0;
+constexpr std::uint64_t k_wake_key = 1;
+constexpr std::chrono::milliseconds k_tick{100};  // how often timeouts are looked at
+constexpr std::size_t k_read_chunk = 16 * 1024;
+
+std::string_view reason_phrase(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+  }
+}
+
+std::string peer_name(const sockaddr_storage& addr) {
+  char host[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    const auto& in = reinterpret_cast<const sockaddr_in&>(addr);
+    ::inet_ntop(AF_INET, &in.sin_addr, host, sizeof host);
+    return fmt::format("{}:{}", host, ntohs(in.sin_port));
+  }
+  if (addr.ss_family == AF_INET6) {
+    const auto& in6 = reinterpret_cast<const sockaddr_in6&>(addr);
+    ::inet_ntop(AF_INET6, &in6.sin6_addr, host, sizeof host);
+    return fmt::format("[{}]:{}", host, ntohs(in6.sin6_port));
+  }
+  return "unknown";
+}
+
+std::string openssl_error() {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "unknown TLS error";
+  std::array<char, 256> text{};
+  ERR_error_string_n(code, text.data(), text.size());
+  return text.data();
+}
+
+struct Connection {
+  std::uint64_t id = 0;
+  int fd = -1;
+  SSL* ssl = nullptr;
+  std::string peer;
+  RequestParser parser;
+  std::string in;  // received, from in_pos on not yet parsed
+  std::size_t in_pos = 0;
+  std::string out;  // to send, from out_pos on
+  std::size_t out_pos = 0;
+  std::uint64_t request = 0;  // sequence number of the request last handed to the handler
+  bool waiting = false;       // that request is with the handler, unanswered
+  bool close_after = false;   // close once `out` is written
+  bool continue_sent = false;
+  bool peer_closed = false;   // no more input: EOF or an error
+  bool tls_wants_write = false;
+  bool started = false;       // bytes of a request not yet handed over have arrived
+  bool keep_alive = true;     // of the request handed over
+  bool http10 = false;        // of the request handed over
+  bool registered = true;     // in the epoll set
+  Clock::time_point started_at;
+  Clock::time_point last_activity;
+  std::uint32_t interest = 0;
+
+  explicit Connection(ParserLimits limits) : parser(limits) {}
+};
+
+}  // namespace
+
+struct Responder::Mailbox {
+  struct Letter {
+    std::uint64_t connection;
+    std::uint64_t request;
+    ServerAnswer answer;
+  };
+  std::mutex mutex;
+  std::vector<Letter> letters;  // guarded by mutex
+  bool open = true;             // guarded by mutex; false once the server is gone
+  int wake_fd = -1;
+
+  void post(Letter letter) {
+    bool wake = false;
+    {
+      std::lock_guard lock(mutex);
+      if (!open) return;
+      wake = letters.empty();
+      letters.push_back(std::move(letter));
+    }
+    if (wake) wake_loop();
+  }
+  void wake_loop() const {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto written = ::write(wake_fd, &one, sizeof one);
+  }
+};
+
+void Responder::operator()(ServerAnswer answer) const {
+  if (m_mailbox) m_mailbox->post({m_connection, m_request, std::move(answer)});
+}
+
+struct HttpServer::Impl {
+  ServerOptions options;
+  ServerHandler handler;
+  int listen_fd = -1;
+  int epoll_fd = -1;
+  int port = 0;
+  SSL_CTX* tls = nullptr;
+  std::shared_ptr<Responder::Mailbox> mailbox = std::make_shared<Responder::Mailbox>();
+  std::unordered_map<std::uint64_t, Connection> connections;
+  std::uint64_t next_id = 2;
+  std::atomic<bool> stopping{false};
+  std::vector<Responder::Mailbox::Letter> letters;  // the loop's copy, swapped out of the mailbox
+
+  ~Impl() {
+    {
+      std::lock_guard lock(mailbox->mutex);
+      mailbox->open = false;
+    }
+    for (auto& [id, c] : connections) release(c);
+    if (listen_fd >= 0) ::close(listen_fd);
+    if (epoll_fd >= 0) ::close(epoll_fd);
+    if (mailbox->wake_fd >= 0) ::close(mailbox->wake_fd);
+    if (tls != nullptr) SSL_CTX_free(tls);
+  }
+
+  static void release(Connection& c) {
+    if (c.ssl != nullptr) SSL_free(c.ssl);
+    if (c.fd >= 0) ::close(c.fd);
+    c.ssl = nullptr;
+    c.fd = -1;
+  }
+
+  Result<void> open_tls() {
+    tls = SSL_CTX_new(TLS_server_method());
+    if (tls == nullptr) return fail(ErrorKind::internal, "cannot create a TLS context: " + openssl_error());
+    SSL_CTX_set_min_proto_version(tls, TLS1_2_VERSION);
+    SSL_CTX_set_mode(tls, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (SSL_CTX_use_certificate_chain_file(tls, options.cert_file.c_str()) != 1) {
+      return fail(ErrorKind::usage, fmt::format("cannot use {} as a TLS certificate: {}", options.cert_file, openssl_error()));
+    }
+    if (SSL_CTX_use_PrivateKey_file(tls, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+      const unsigned long code = ERR_peek_last_error();
+      if (ERR_GET_LIB(code) == ERR_LIB_X509 && ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH) {
+        ERR_clear_error();
+        return fail(ErrorKind::usage, fmt::format("the key in {} does not match the certificate in {}",
+                                                  options.key_file, options.cert_file));
+      }
+      return fail(ErrorKind::usage, fmt::format("cannot use {} as a TLS key: {}", options.key_file, openssl_error()));
+    }
+    if (SSL_CTX_check_private_key(tls) != 1) {
+      return fail(ErrorKind::usage, fmt::format("the key in {} does not match the certificate in {}", options.key_file,
+                                                options.cert_file));
+    }
+    return {};
+  }
+
+  Result<void> open_socket() {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    const auto service = std::to_string(options.port);
+    const char* host = options.host.empty() ? nullptr : options.host.c_str();
+    if (const int rc = ::getaddrinfo(host, service.c_str(), &hints, &found); rc != 0) {
+      return fail(ErrorKind::io, fmt::format("cannot resolve {}: {}", options.host, ::gai_strerror(rc)));
+    }
+    int err = 0;
+    for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+      const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+      if (fd < 0) {
+        err = errno;
+        continue;
+      }
+      const int yes = 1;
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+      if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, SOMAXCONN) == 0) {
+        listen_fd = fd;
+        break;
+      }
+      err = errno;
+      ::close(fd);
+    }
+    ::freeaddrinfo(found);
+    if (listen_fd < 0) {
+      const std::string why = err == EADDRINUSE      ? "address already in use"
+                              : err == EACCES        ? "permission denied (ports below 1024 need privileges)"
+                              : err == EADDRNOTAVAIL ? "address not available on this machine"
+                                                     : std::strerror(err);
+      return fail(ErrorKind::io, fmt::format("cannot listen on {} port {}: {}", options.host, options.port, why));
+    }
+    sockaddr_storage bound{};
+    socklen_t length = sizeof bound;
+    ::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&bound), &length);
+    port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(bound).sin6_port
+                                             : reinterpret_cast<sockaddr_in&>(bound).sin_port);
+    return {};
+  }
+
+  Result<void> open_loop() {
+    epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+    mailbox->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (epoll_fd < 0 || mailbox->wake_fd < 0) return fail(ErrorKind::io, fmt::format("cannot start the server: {}", std::strerror(errno)));
+    epoll_event wake_event{.events = EPOLLIN, .data = {.u64 = k_wake_key}};
+    if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, mailbox->wake_fd, &wake_event) != 0) {
+      return fail(ErrorKind::io, fmt::format("cannot start the server: {}", std::strerror(errno)));
+    }
+    return {};
+  }
+
+  // ---- connections
+
+  void accept_all() {
+    while (true) {
+      sockaddr_storage addr{};
+      socklen_t length = sizeof addr;
+      const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        return;  // EAGAIN, or out of descriptors (EMFILE): try again on the next readiness
+      }
+      if (connections.size() >= options.max_connections) {
+        ::close(fd);
+        continue;
+      }
+      const int yes = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+      const std::uint64_t id = next_id++;
+      auto [it, inserted] = connections.try_emplace(id, options.limits);
+      Connection& c = it->second;
+      c.id = id;
+      c.fd = fd;
+      c.peer = peer_name(addr);
+      c.last_activity = Clock::now();
+      if (tls != nullptr) {
+        c.ssl = SSL_new(tls);
+        if (c.ssl == nullptr || SSL_set_fd(c.ssl, fd) != 1) {
+          close_connection(c);
+          continue;
+        }
+        SSL_set_accept_state(c.ssl);
+      }
+      c.interest = EPOLLIN;
+      epoll_event event{.events = c.interest, .data = {.u64 = id}};
+      if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) close_connection(c);
+    }
+  }
+
+  void close_connection(Connection& c) {
+    if (c.fd >= 0 && c.registered) ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c.fd, nullptr);
+    if (c.ssl != nullptr && !c.peer_closed) SSL_shutdown(c.ssl);
+    release(c);
+    connections.erase(c.id);  // `c` is gone after this
+  }
+
+  std::size_t buffered(const Connection& c) const { return c.in.size() - c.in_pos; }
+
+  bool wants_input(const Connection& c) const {
+    // While a request is with the handler, read on only so far (the next pipelined request).
+    return !c.peer_closed && !c.close_after && buffered(c) < options.limits.max_head + options.limits.max_body + k_read_chunk;
+  }
+
+  void update_interest(Connection& c) {
+    std::uint32_t want = 0;
+    if (wants_input(c)) want |= EPOLLIN;
+    if (c.out_pos < c.out.size() || c.tls_wants_write) want |= EPOLLOUT;
+    if (want == 0) {
+      // Out of the set: epoll reports a hang-up whatever the interest, which would wake the loop
+      // again and again while the handler has yet to answer a client that has gone.
+      if (c.registered) ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c.fd, nullptr);
+      c.registered = false;
+      c.interest = 0;
+      return;
+    }
+    if (want == c.interest && c.registered) return;
+    c.interest = want;
+    epoll_event event{.events = want, .data = {.u64 = c.id}};
+    ::epoll_ctl(epoll_fd, c.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c.fd, &event);
+    c.registered = true;
+  }
+
+  // Returns false when the connection was closed.
+  bool read_input(Connection& c) {
+    std::array<char, k_read_chunk> buffer;
+    // A few reads at a time, to be fair to other connections (level-triggered epoll reports the
+    // rest); but all that OpenSSL has already decrypted, which epoll cannot see.
+    for (int round = 0; wants_input(c) && (round < 4 || (c.ssl != nullptr && SSL_pending(c.ssl) > 0)); ++round) {
+      ssize_t n = 0;
+      if (c.ssl != nullptr) {
+        ERR_clear_error();
+        const int got = SSL_read(c.ssl, buffer.data(), static_cast<int>(buffer.size()));
+        if (got <= 0) {
+          const int error = SSL_get_error(c.ssl, got);
+          if (error == SSL_ERROR_WANT_READ) break;
+          if (error == SSL_ERROR_WANT_WRITE) {
+            c.tls_wants_write = true;
+            break;
+          }
+          c.peer_closed = true;  // close_notify, a failed handshake, or a broken connection
+          break;
+        }
+        c.tls_wants_write = false;
+        n = got;
+      } else {
+        n = ::recv(c.fd, buffer.data(), buffer.size(), 0);
+        if (n == 0) {
+          c.peer_closed = true;
+          break;
+        }
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          if (errno == EAGAIN) break;  // EWOULDBLOCK is the same on Linux
+          c.peer_closed = true;
+          break;
+        }
+      }
+      if (c.in_pos > 0 && c.in_pos == c.in.size()) {
+        c.in.clear();
+        c.in_pos = 0;
+      }
+      c.in.append(buffer.data(), static_cast<std::size_t>(n));
+      c.last_activity = Clock::now();
+    }
+    return process_input(c);
+  }
+
+  // Parses what is buffered and hands a whole request (or a failure) to the handler. Returns false
+  // when the connection was closed.
+  bool process_input(Connection& c) {
+    while (!c.waiting && !c.close_after && c.in_pos < c.in.size()) {
+      if (!c.started) {
+        c.started = true;
+        c.started_at = Clock::now();
+      }
+      c.in_pos += c.parser.feed(std::string_view(c.in).substr(c.in_pos));
+      const auto state = c.parser.state();
+      if (state == RequestParser::State::failed) {
+        hand_over(c, c.parser.error_status(), c.parser.error_message());
+      } else if (state == RequestParser::State::complete) {
+        hand_over(c, 0, {});
+      } else if (c.parser.head_complete() && c.parser.request().expects_continue && !c.continue_sent) {
+        c.continue_sent = true;
+        c.out += "HTTP/1.1 100 Continue\r\n\r\n";
+        if (!write_output(c)) return false;
+      }
+    }
+    if (c.in_pos == c.in.size()) {
+      c.in.clear();
+      c.in_pos = 0;
+    } else if (c.in_pos > 64 * 1024) {
+      c.in.erase(0, c.in_pos);
+      c.in_pos = 0;
+    }
+    if (c.peer_closed && !c.waiting) {
+      if (c.started && !c.close_after) {
+        // Part of a request, and then nothing more will come: record it; the answer is dropped.
+        hand_over(c, 400, "the connection closed before the request was complete");
+      } else if (c.out_pos == c.out.size()) {
+        close_connection(c);
+        return false;
+      }
+    }
+    update_interest(c);
+    return true;
+  }
+
+  void hand_over(Connection& c, int error_status, std::string error_message) {
+    c.waiting = true;
+    c.started = false;
+    ServerRequest request;
+    request.request = std::move(c.parser.request());
+    request.peer = c.peer;
+    request.error_status = error_status;
+    request.error_message = std::move(error_message);
+    request.started = c.started_at;
+    if (error_status != 0) c.close_after = true;  // the input cannot be trusted to be in step
+    c.keep_alive = request.request.keep_alive;
+    c.http10 = request.request.minor_version == 0;
+    handler(std::move(request), Responder(mailbox, c.id, ++c.request));
+  }
+
+  // Writes what is pending; returns false when the connection was closed.
+  bool write_output(Connection& c) {
+    while (c.out_pos < c.out.size()) {
+      const char* data = c.out.data() + c.out_pos;
+      const std::size_t size = c.out.size() - c.out_pos;
+      if (c.ssl != nullptr) {
+        ERR_clear_error();
+        const int sent = SSL_write(c.ssl, data, static_cast<int>(std::min<std::size_t>(size, 1 << 30)));
+        if (sent <= 0) {
+          const int error = SSL_get_error(c.ssl, sent);
+          if (error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_WANT_READ) break;
+          c.peer_closed = true;
+          close_connection(c);
+          return false;
+        }
+        c.out_pos += static_cast<std::size_t>(sent);
+      } else {
+        const ssize_t sent = ::send(c.fd, data, size, MSG_NOSIGNAL);
+        if (sent < 0) {
+          if (errno == EINTR) continue;
+          if (errno == EAGAIN) break;  // EWOULDBLOCK is the same on Linux
+          c.peer_closed = true;
+          close_connection(c);
+          return false;
+        }
+        c.out_pos += static_cast<std::size_t>(sent);
+      }
+      c.last_activity = Clock::now();
+    }
+    if (c.out_pos == c.out.size()) {
+      c.out.clear();
+      c.out_pos = 0;
+      if (c.close_after && !c.waiting) {
+        close_connection(c);
+        return false;
+      }
+    }
+    update_interest(c);
+    return true;
+  }
+
+  void answer(Connection& c, ServerAnswer&& a) {
+    c.waiting = false;
+    const bool keep = !a.close && !c.close_after && !c.peer_closed && c.keep_alive &&
+                      !stopping.load(std::memory_order_relaxed);
+    const bool http10 = c.http10;
+    c.close_after = !keep;
+    std::string& out = c.out;
+    out += fmt::format("HTTP/1.1 {} {}\r\n", a.status, reason_phrase(a.status));
+    if (!a.body.empty() || !a.content_type.empty()) out += fmt::format("Content-Type: {}\r\n", a.content_type);
+    out += fmt::format("Content-Length: {}\r\n", a.body.size());
+    for (const auto& [name, value] : a.headers) out += fmt::format("{}: {}\r\n", name, value);
+    if (!keep) {
+      out += "Connection: close\r\n";
+    } else if (http10) {
+      out += "Connection: keep-alive\r\n";
+    }
+    out += "\r\n";
+    out += a.body;
+    c.parser.reset();
+    c.continue_sent = false;
+    if (!write_output(c)) return;
+    if (!process_input(c)) return;  // a pipelined request may be waiting
+    if (c.ssl != nullptr && SSL_pending(c.ssl) > 0) read_input(c);
+  }
+
+  void deliver_letters() {
+    letters.clear();
+    {
+      std::lock_guard lock(mailbox->mutex);
+      letters.swap(mailbox->letters);
+    }
+    for (auto& letter : letters) {
+      const auto it = connections.find(letter.connection);
+      if (it == connections.end()) continue;  // the client has gone
+      Connection& c = it->second;
+      if (!c.waiting || c.request != letter.request) continue;  // answered already
+      answer(c, std::move(letter.answer));
+    }
+  }
+
+  void check_timeouts(Clock::time_point now) {
+    std::vector<std::uint64_t> expired, late;
+    for (auto& [id, c] : connections) {
+      if (c.waiting) continue;
+      if (c.started && now - c.started_at > options.request_timeout) {
+        late.push_back(id);
+      } else if (!c.started && now - c.last_activity > options.idle_timeout) {
+        expired.push_back(id);
+      } else if (stopping.load(std::memory_order_relaxed) && !c.started && c.out_pos == c.out.size()) {
+        expired.push_back(id);  // idle while stopping
+      }
+    }
+    for (const auto id : expired) {
+      if (auto it = connections.find(id); it != connections.end()) close_connection(it->second);
+    }
+    for (const auto id : late) {
+      auto it = connections.find(id);
+      if (it == connections.end()) continue;
+      if (it->second.out_pos < it->second.out.size()) {
+        close_connection(it->second);  // the client does not read its answer
+        continue;
+      }
+      hand_over(it->second, 408,
+                fmt::format("the request did not arrive whole within {} ms", options.request_timeout.count()));
+      update_interest(it->second);
+    }
+  }
+
+  void run() {
+    std::array<epoll_event, 256> events;
+    auto next_tick = Clock::now() + k_tick;
+    Clock::time_point stop_deadline{};
+    bool listening = true;
+    while (true) {
+      const int n = ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()),
+                                 static_cast<int>(k_tick.count()));
+      for (int i = 0; i < n; ++i) {
+        const auto key = events[static_cast<std::size_t>(i)].data.u64;
+        const auto flags = events[static_cast<std::size_t>(i)].events;
+        if (key == k_listen_key) {
+          if (listening) accept_all();
+          continue;
+        }
+        if (key == k_wake_key) {
+          std::uint64_t count = 0;
+          [[maybe_unused]] const auto got = ::read(mailbox->wake_fd, &count, sizeof count);
+          continue;
+        }
+        const auto it = connections.find(key);
+        if (it == connections.end()) continue;
+        Connection& c = it->second;
+        const bool read_again = c.tls_wants_write;  // an SSL_read that needed to write first
+        c.tls_wants_write = false;
+        if ((flags & EPOLLOUT) != 0 && !write_output(c)) continue;
+        if ((flags & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 || read_again) read_input(c);
+      }
+      deliver_letters();
+      const auto now = Clock::now();
+      if (stopping.load(std::memory_order_relaxed)) {
+        if (listening) {
+          listening = false;
+          if (listen_fd >= 0) {
+            ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, listen_fd, nullptr);
+            ::close(listen_fd);
+            listen_fd = -1;
+          }
+          stop_deadline = now + options.stop_grace;
+          check_timeouts(now);
+        }
+        if (connections.empty() || now >= stop_deadline) break;
+      }
+      if (now >= next_tick) {
+        check_timeouts(now);
+        next_tick = now + k_tick;
+      }
+    }
+    while (!connections.empty()) close_connection(connections.begin()->second);
+  }
+};
+
+Result<std::unique_ptr<HttpServer>> HttpServer::create(ServerOptions options, ServerHandler handler) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  impl->handler = std::move(handler);
+  const bool with_tls = !impl->options.cert_file.empty() || !impl->options.key_file.empty();
+  if (with_tls) {
+    if (impl->options.cert_file.empty() || impl->options.key_file.empty()) {
+      return fail(ErrorKind::usage, "TLS needs both a certificate and a key");
+    }
+    if (auto opened = impl->open_tls(); !opened) return std::unexpected(opened.error());
+  }
+  if (auto opened = impl->open_loop(); !opened) return std::unexpected(opened.error());
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+Result<void> HttpServer::bind() {
+  if (auto opened = m_impl->open_socket(); !opened) return opened;
+  epoll_event event{.events = EPOLLIN, .data = {.u64 = k_listen_key}};
+  if (::epoll_ctl(m_impl->epoll_fd, EPOLL_CTL_ADD, m_impl->listen_fd, &event) != 0) {
+    return fail(ErrorKind::io, fmt::format("cannot start the server: {}", std::strerror(errno)));
+  }
+  return {};
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+
+HttpServer::~HttpServer() = default;
+
+int HttpServer::port() const { return m_impl->port; }
+
+bool HttpServer::tls() const { return m_impl->tls != nullptr; }
+
+void HttpServer::run() { m_impl->run(); }
+
+void HttpServer::stop() {
+  m_impl->stopping.store(true);
+  m_impl->mailbox->wake_loop();
+}
+
+}  // namespace ctg::net

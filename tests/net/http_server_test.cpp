@@ -1,0 +1,346 @@
+// net::HttpServer over real loopback sockets: raw bytes where the wire matters (pipelining,
+// trickling, half-closed connections), cpp-httplib's client where it does not, real TLS with a
+// certificate made here.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ctg/net/http_server.hpp"
+#include "ctg/tls/certificate.hpp"
+
+using namespace ctg;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A server on a free loopback port, running on its own thread. Requests to /later are answered
+// 150 ms afterwards from another thread; others at once, with the body's size.
+class Served {
+ public:
+  explicit Served(net::ServerOptions options = {}) {
+    auto created = net::HttpServer::create(std::move(options), [this](net::ServerRequest&& r, net::Responder respond) {
+      {
+        std::lock_guard lock(m_mutex);
+        m_requests.push_back(r);
+      }
+      if (r.error_status != 0) {
+        respond({.status = r.error_status, .body = R"({"error":")" + r.error_message + R"("})"});
+      } else if (r.request.target == "/later") {
+        m_helpers.emplace_back([respond] {
+          std::this_thread::sleep_for(150ms);
+          respond({.status = 202, .body = "later"});
+        });
+      } else {
+        respond({.status = 200, .body = "got " + std::to_string(r.request.body.size())});
+      }
+    });
+    REQUIRE_MESSAGE(created.has_value(), (created ? "" : created.error().message));
+    m_server = std::move(*created);
+    const auto bound = m_server->bind();
+    REQUIRE_MESSAGE(bound.has_value(), (bound ? "" : bound.error().message));
+    m_thread = std::thread([this] { m_server->run(); });
+  }
+  ~Served() {
+    m_server->stop();
+    m_thread.join();
+    for (auto& t : m_helpers) t.join();
+  }
+  Served(const Served&) = delete;
+  Served& operator=(const Served&) = delete;
+
+  int port() const { return m_server->port(); }
+  net::HttpServer& server() { return *m_server; }
+  std::vector<net::ServerRequest> requests() {
+    std::lock_guard lock(m_mutex);
+    return m_requests;
+  }
+
+ private:
+  std::unique_ptr<net::HttpServer> m_server;
+  std::thread m_thread;
+  std::mutex m_mutex;
+  std::vector<net::ServerRequest> m_requests;
+  std::vector<std::jthread> m_helpers;
+};
+
+int connect_to(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  return fd;
+}
+
+void send_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    REQUIRE(n > 0);
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+// Reads until `count` answers have arrived whole (each with Content-Length), EOF, or the timeout.
+std::string read_answers(int fd, int count, std::chrono::milliseconds timeout = 3000ms) {
+  std::string in;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto whole = [&] {
+    std::size_t pos = 0;
+    for (int i = 0; i < count; ++i) {
+      const auto end = in.find("\r\n\r\n", pos);
+      if (end == std::string::npos) return false;
+      const auto length_at = in.find("Content-Length: ", pos);
+      const std::size_t length = length_at < end ? std::stoul(in.substr(length_at + 16)) : 0;
+      if (in.size() < end + 4 + length) return false;
+      pos = end + 4 + length;
+    }
+    return true;
+  };
+  while (!whole() && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    char buffer[4096];
+    const auto n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    in.append(buffer, static_cast<std::size_t>(n));
+  }
+  return in;
+}
+
+// True when the server closes the connection within the timeout (whatever it sends first).
+bool closed_by_peer(int fd, std::chrono::milliseconds timeout = 2000ms) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    char buffer[512];
+    const auto n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n == 0) return true;
+    if (n < 0) return errno == ECONNRESET;
+  }
+  return false;
+}
+
+const std::string k_request = "POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
+
+}  // namespace
+
+TEST_CASE("net::HttpServer answers a POST and hands the handler the whole request") {
+  Served served;
+  httplib::Client client("127.0.0.1", served.port());
+  const auto res = client.Post("/hook?x=1", R"({"id":"e"})", "application/json");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(res->body == "got 10");
+  const auto requests = served.requests();
+  REQUIRE(requests.size() == 1);
+  CHECK(requests[0].request.method == "POST");
+  CHECK(requests[0].request.target == "/hook?x=1");
+  CHECK(requests[0].request.body == R"({"id":"e"})");
+  CHECK(requests[0].request.header("Content-Type").value() == "application/json");
+  CHECK(requests[0].peer.starts_with("127.0.0.1:"));
+  CHECK(requests[0].error_status == 0);
+}
+
+TEST_CASE("net::HttpServer keeps connections and answers pipelined requests in order") {
+  Served served;
+  const int fd = connect_to(served.port());
+  send_all(fd, k_request);
+  const auto first = read_answers(fd, 1);
+  CHECK(first.starts_with("HTTP/1.1 200 OK\r\n"));
+  CHECK(first.find("Connection: close") == std::string::npos);
+  // Two more in one write: the slow one first, so the second must wait for it.
+  send_all(fd, "POST /later HTTP/1.1\r\nContent-Length: 0\r\n\r\n" + k_request);
+  const auto both = read_answers(fd, 2);
+  const auto later = both.find("HTTP/1.1 202");
+  const auto now = both.find("HTTP/1.1 200");
+  REQUIRE(later != std::string::npos);
+  REQUIRE(now != std::string::npos);
+  CHECK(later < now);
+  ::close(fd);
+  CHECK(served.requests().size() == 3);
+}
+
+TEST_CASE("net::HttpServer answers one connection while another waits for a late answer") {
+  Served served;
+  const int slow = connect_to(served.port());
+  send_all(slow, "POST /later HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+  const auto start = std::chrono::steady_clock::now();
+  const int fast = connect_to(served.port());
+  send_all(fast, k_request);
+  const auto answer = read_answers(fast, 1);
+  CHECK(answer.starts_with("HTTP/1.1 200"));
+  CHECK(std::chrono::steady_clock::now() - start < 140ms);  // before the late answer is given
+  CHECK(read_answers(slow, 1).starts_with("HTTP/1.1 202"));
+  ::close(slow);
+  ::close(fast);
+}
+
+TEST_CASE("net::HttpServer hands malformed requests to the handler, answers them, and closes") {
+  Served served;
+  const int fd = connect_to(served.port());
+  send_all(fd, "POST /hook HTTP/1.1\r\nBad Header\r\n\r\n");
+  const auto answer = read_answers(fd, 1);
+  CHECK(answer.starts_with("HTTP/1.1 400 Bad Request\r\n"));
+  CHECK(answer.find("Connection: close\r\n") != std::string::npos);
+  CHECK(answer.find("without ':'") != std::string::npos);
+  CHECK(closed_by_peer(fd));
+  ::close(fd);
+  const auto requests = served.requests();
+  REQUIRE(requests.size() == 1);
+  CHECK(requests[0].error_status == 400);
+  CHECK(requests[0].request.method == "POST");  // as far as it was parsed
+}
+
+TEST_CASE("net::HttpServer answers a request whose client has half-closed, and records a cut one") {
+  Served served;
+  SUBCASE("whole request, then shutdown(SHUT_WR): the answer still arrives") {
+    const int fd = connect_to(served.port());
+    send_all(fd, k_request);
+    ::shutdown(fd, SHUT_WR);
+    CHECK(read_answers(fd, 1).starts_with("HTTP/1.1 200"));
+    CHECK(closed_by_peer(fd));
+    ::close(fd);
+  }
+  SUBCASE("a body cut short: the handler is told, with 400") {
+    const int fd = connect_to(served.port());
+    send_all(fd, "POST /hook HTTP/1.1\r\nContent-Length: 50\r\n\r\nonly this");
+    ::shutdown(fd, SHUT_WR);
+    CHECK(read_answers(fd, 1).starts_with("HTTP/1.1 400"));
+    ::close(fd);
+    const auto requests = served.requests();
+    REQUIRE(requests.size() == 1);
+    CHECK(requests[0].error_status == 400);
+    CHECK(requests[0].error_message.find("closed before the request was complete") != std::string::npos);
+  }
+}
+
+TEST_CASE("net::HttpServer serves others while 50 clients trickle their headers, and times them out") {
+  net::ServerOptions options;
+  options.request_timeout = 600ms;
+  Served served(options);
+  std::vector<int> slow;
+  for (int i = 0; i < 50; ++i) {
+    slow.push_back(connect_to(served.port()));
+    send_all(slow.back(), "P");
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (int fd : slow) send_all(fd, std::string(1, "OST"[round]));
+    const auto start = std::chrono::steady_clock::now();
+    const int fd = connect_to(served.port());
+    send_all(fd, k_request);
+    CHECK(read_answers(fd, 1).starts_with("HTTP/1.1 200"));
+    CHECK(std::chrono::steady_clock::now() - start < 100ms);
+    ::close(fd);
+  }
+  // Past request_timeout: each trickler gets 408 and is closed.
+  CHECK(read_answers(slow.front(), 1, 3000ms).starts_with("HTTP/1.1 408"));
+  CHECK(closed_by_peer(slow.front()));
+  for (int fd : slow) ::close(fd);
+  std::size_t timed_out = 0;
+  for (const auto& r : served.requests()) timed_out += r.error_status == 408 ? 1 : 0;
+  CHECK(timed_out >= 1);
+}
+
+TEST_CASE("net::HttpServer says 100 Continue to a client that expects it") {
+  Served served;
+  const int fd = connect_to(served.port());
+  send_all(fd, "POST /hook HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+  pollfd p{fd, POLLIN, 0};
+  REQUIRE(::poll(&p, 1, 2000) == 1);
+  char buffer[64] = {};
+  const auto n = ::recv(fd, buffer, sizeof buffer - 1, 0);
+  CHECK(std::string(buffer, static_cast<std::size_t>(std::max<ssize_t>(n, 0))) == "HTTP/1.1 100 Continue\r\n\r\n");
+  send_all(fd, "abc");
+  CHECK(read_answers(fd, 1).find("got 3") != std::string::npos);
+  ::close(fd);
+}
+
+TEST_CASE("net::HttpServer serves HTTPS with the certificate it is given") {
+  const auto dir = std::filesystem::temp_directory_path() / ("ctg-server-tls-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto key = tls::generate_key(tls::KeyType::ec_p256);
+  REQUIRE(key.has_value());
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto cert = tls::self_signed({.common_name = "localhost", .dns_names = {"localhost"}, .ip_addresses = {"127.0.0.1"},
+                                .not_before = now - 60, .not_after = now + 3600},
+                               *key);
+  REQUIRE(cert.has_value());
+  std::ofstream(dir / "cert.pem") << cert->certificate_pem;
+  std::ofstream(dir / "key.pem") << key->private_key_pem;
+  {
+    net::ServerOptions options;
+    options.cert_file = (dir / "cert.pem").string();
+    options.key_file = (dir / "key.pem").string();
+    Served served(options);
+    CHECK(served.server().tls());
+    httplib::SSLClient client("127.0.0.1", served.port());
+    client.enable_server_certificate_verification(false);
+    for (int i = 0; i < 3; ++i) {  // one connection, kept
+      const auto res = client.Post("/hook", std::string(100'000, 'x'), "application/json");
+      REQUIRE(res);
+      CHECK(res->status == 200);
+      CHECK(res->body == "got 100000");
+    }
+    // Plain HTTP to the TLS port: the handshake fails, the server goes on.
+    const int fd = connect_to(served.port());
+    send_all(fd, k_request);
+    CHECK(closed_by_peer(fd));
+    ::close(fd);
+    CHECK(static_cast<bool>(client.Post("/hook", "x", "text/plain")));
+  }
+  SUBCASE("a key that does not match is refused") {
+    auto other = tls::generate_key(tls::KeyType::ec_p256);
+    REQUIRE(other.has_value());
+    std::ofstream(dir / "other.pem") << other->private_key_pem;
+    net::ServerOptions options;
+    options.cert_file = (dir / "cert.pem").string();
+    options.key_file = (dir / "other.pem").string();
+    auto created = net::HttpServer::create(options, [](net::ServerRequest&&, net::Responder) {});
+    REQUIRE_FALSE(created.has_value());
+    CHECK(created.error().kind == ErrorKind::usage);
+    CHECK_MESSAGE(created.error().message.find("does not match") != std::string::npos, created.error().message);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("net::HttpServer on stop() still delivers the answers it owes, then returns") {
+  Served served;
+  const int fd = connect_to(served.port());
+  send_all(fd, "POST /later HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+  std::this_thread::sleep_for(30ms);  // the request is with the handler
+  served.server().stop();
+  const auto answer = read_answers(fd, 1);
+  CHECK(answer.starts_with("HTTP/1.1 202"));
+  CHECK(answer.find("Connection: close") != std::string::npos);
+  ::close(fd);
+}
+
+TEST_CASE("net::HttpServer reports a busy port in words") {
+  Served served;
+  net::ServerOptions options;
+  options.port = served.port();
+  auto second = net::HttpServer::create(options, [](net::ServerRequest&&, net::Responder) {});
+  REQUIRE(second.has_value());
+  const auto bound = (*second)->bind();
+  REQUIRE_FALSE(bound.has_value());
+  CHECK(bound.error().kind == ErrorKind::io);
+  CHECK(bound.error().message.find("address already in use") != std::string::npos);
+}
