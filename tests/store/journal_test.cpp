@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -168,6 +170,33 @@ TEST_CASE("store::journal checkpoints its WAL in the background once appends pau
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   CHECK(file_size(path) >= 4'000'000);
   CHECK(journal->find(1200).value().has_value());
+}
+
+TEST_CASE("store::journal append_async commits in call order and reports on the writer thread") {
+  TempDir dir;
+  auto journal = open_journal(dir.file("events.db"));
+  std::mutex mutex;
+  std::condition_variable all_done;
+  std::vector<std::pair<std::int64_t, bool>> results;  // id, duplicate
+  std::set<std::thread::id> threads;
+  for (const char* id : {"evt_a", "evt_b", "evt_a"}) {
+    journal->append_async(delivery(1, id, "text.incoming.sms", 200), {"http://app"}, [&](Result<Appended> appended) {
+      std::lock_guard lock(mutex);
+      REQUIRE(appended.has_value());
+      results.emplace_back(appended->id, appended->duplicate);
+      threads.insert(std::this_thread::get_id());
+      all_done.notify_one();
+    });
+  }
+  {
+    std::unique_lock lock(mutex);
+    REQUIRE(all_done.wait_for(lock, std::chrono::seconds(5), [&] { return results.size() == 3; }));
+  }
+  CHECK(results == std::vector<std::pair<std::int64_t, bool>>{{1, false}, {2, false}, {3, true}});
+  CHECK(threads.size() == 1);
+  CHECK(threads.count(std::this_thread::get_id()) == 0);
+  CHECK(journal->pending_count("http://app").value() == 2);  // the duplicate is not forwarded
+  CHECK(journal->find(3).value()->body == delivery(1, "evt_a", "text.incoming.sms", 200).body);
 }
 
 TEST_CASE("store::journal keeps its data when reopened") {

@@ -321,6 +321,16 @@ void Journal::Impl::submit(Job& job) {
   job.finished.wait(lock, [&] { return job.done; });
 }
 
+void Journal::Impl::enqueue(Job* job) {
+  bool wake = false;
+  {
+    std::lock_guard lock(m_queue_mutex);
+    wake = m_queue.empty();
+    m_queue.push_back(job);
+  }
+  if (wake) m_queue_cv.notify_one();
+}
+
 void Journal::Impl::run_writer() {
   std::vector<Job*> batch;
   batch.reserve(m_max_batch);
@@ -336,6 +346,13 @@ void Journal::Impl::run_writer() {
       const auto chunk = taken.subspan(start, std::min(m_max_batch, taken.size() - start));
       commit_chunk(chunk);
       for (Job* job : chunk) {
+        if (job->on_done) {
+          Result<Appended> result = job->error ? Result<Appended>(std::unexpected(std::move(*job->error)))
+                                               : Result<Appended>(job->appended);
+          job->on_done(std::move(result));
+          delete job;
+          continue;
+        }
         std::lock_guard lock(job->mutex);  // notify before unlocking: see journal_impl.hpp
         job->done = true;
         job->finished.notify_one();
@@ -492,6 +509,24 @@ Result<Appended> Journal::append(const Delivery& delivery, const std::vector<std
   m_impl->submit(job);
   if (job.error) return std::unexpected(std::move(*job.error));
   return job.appended;
+}
+
+void Journal::append_async(Delivery delivery, std::vector<std::string> forward_targets, AppendDone done) {
+  auto job = std::make_unique<Job>();
+  job->kind = Job::Kind::append;
+  job->owned_delivery = std::move(delivery);
+  job->owned_targets = std::move(forward_targets);
+  try {
+    encode_headers(job->owned_delivery.headers, job->owned_headers_json);
+  } catch (const std::exception& e) {
+    done(fail(ErrorKind::internal, fmt::format("cannot encode the headers of a delivery: {}", e.what())));
+    return;
+  }
+  job->delivery = &job->owned_delivery;
+  job->forward_targets = &job->owned_targets;
+  job->headers_json = job->owned_headers_json;
+  job->on_done = std::move(done);
+  m_impl->enqueue(job.release());
 }
 
 Result<void> Journal::record_attempt(const Attempt& attempt, ForwardState new_state) {

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -108,6 +109,12 @@ class Journal {
   // The body is kept byte for byte; header bytes that are not UTF-8 are kept as U+FFFD.
   // Errors (io): "cannot write journal <path>: <reason>".
   Result<Appended> append(const Delivery& delivery, const std::vector<std::string>& forward_targets);
+
+  // append() without waiting, for callers that must not block (an event loop): `done` runs on the
+  // journal's writer thread once the delivery has committed, or failed, in the order of the
+  // calls. It must be quick and must not call back into the journal.
+  using AppendDone = std::function<void(Result<Appended>)>;
+  void append_async(Delivery delivery, std::vector<std::string> forward_targets, AppendDone done);
 
   // Reads. Errors (io): "cannot read journal <path>: <reason>".
   // list(): "accepted" is 2xx and not duplicate, "rejected" non-2xx, "forward-failed" has a forward

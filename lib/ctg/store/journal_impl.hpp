@@ -54,6 +54,13 @@ struct Job {
   std::mutex mutex;
   std::condition_variable finished;
   bool done = false;  // guarded by `mutex`
+
+  // An append_async(): the job owns what it journals, nobody waits on it, and the writer runs
+  // `on_done` and then deletes the job.
+  Journal::AppendDone on_done;
+  Delivery owned_delivery;
+  std::vector<std::string> owned_targets;
+  std::string owned_headers_json;
 };
 
 struct Journal::Impl {
@@ -69,6 +76,8 @@ struct Journal::Impl {
 
   // Queues `job` for the writer and blocks until it is committed (or failed).
   void submit(Job& job);
+  // Queues a job that owns itself (on_done set); the writer deletes it when done.
+  void enqueue(Job* job);
 
   // Writer thread.
   void run_writer();
