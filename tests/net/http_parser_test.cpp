@@ -154,13 +154,25 @@ TEST_CASE("net::RequestParser answers unsupported versions and codings with 505 
 }
 
 TEST_CASE("net::RequestParser enforces its limits as bytes arrive") {
-  const ParserLimits small{.max_head = 64, .max_headers = 2, .max_body = 10};
-  SUBCASE("a body declared larger than the limit: 413 before reading it") {
-    check_fails("POST /w HTTP/1.1\r\nContent-Length: 11\r\n\r\n", 413, "exceeds the limit of 10 bytes", small);
+  const ParserLimits small{.max_head = 64, .max_headers = 2, .max_body = 10, .max_drain = 20};
+  SUBCASE("a body over the limit is read and dropped, to stay in step; far over it, 413") {
+    RequestParser parser(small);
+    const std::string request = "POST /w HTTP/1.1\r\nContent-Length: 15\r\n\r\n" + std::string(15, 'x');
+    CHECK(parser.feed(request + "GET / HTTP/1.1\r\n\r\n") == request.size());
+    REQUIRE(parser.state() == State::complete);
+    CHECK(parser.request().body_too_large);
+    CHECK(parser.request().body.empty());
+    check_fails("POST /w HTTP/1.1\r\nContent-Length: 31\r\n\r\n", 413, "exceeds the limit of 10 bytes", small);
     check_fails("POST /w HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400, "not a number", small);
   }
-  SUBCASE("a chunked body that grows past the limit: 413") {
-    check_fails("POST /w HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n", 413,
+  SUBCASE("a chunked body that grows past the limit: dropped, then 413 past the drain limit") {
+    RequestParser parser(small);
+    const std::string request = "POST /w HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n";
+    CHECK(parser.feed(request) == request.size());
+    REQUIRE(parser.state() == State::complete);
+    CHECK(parser.request().body_too_large);
+    CHECK(parser.request().body.empty());
+    check_fails("POST /w HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n8\r\n", 413,
                 "exceeds the limit of 10 bytes", small);
   }
   SUBCASE("too many headers or too large a head: 431; too long a request line: 414") {

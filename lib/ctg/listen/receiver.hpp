@@ -5,10 +5,12 @@
 // before the answer: display and forwarding are handed to other threads. A repeated event id is
 // answered 2xx, marked duplicate and not forwarded again.
 //
-// Threading: run() serves on a pool that grows with the number of open connections (up to
-// max_connections), so clients that trickle their headers cannot starve a normal sender. stop()
-// may be called from any thread (a signal watcher): it stops accepting, lets requests in flight
-// finish, and makes run() return.
+// Threading: run() serves on one event loop (net::HttpServer) that reads, parses and judges each
+// request and hands it to the journal without waiting; the journal's writer thread answers it once
+// committed (group commit) and passes the report to the display thread. A client trickling its
+// headers costs a buffer, not a thread, so it cannot delay a normal sender. stop() may be called
+// from any thread (a signal watcher): it stops accepting, lets requests in flight finish, and
+// makes run() return.
 #pragma once
 
 #include <chrono>
@@ -34,8 +36,8 @@ struct ReceiverOptions {
   std::vector<std::string> event_filter;  // globs; empty = all. Filters display and forwarding.
   std::string cert_file;              // TLS when both are set
   std::string key_file;
-  std::size_t max_connections = 512;  // worker threads at most (one per open connection)
-  std::chrono::seconds read_timeout{5};
+  std::size_t max_connections = 10'000;  // open connections at most; more are closed at once
+  std::chrono::seconds read_timeout{5};  // a request must arrive whole within this; idle connections close after it
 };
 
 // One journaled request, as the display sees it.

@@ -67,6 +67,7 @@ void RequestParser::reset() {
   m_line.clear();
   m_body_mode = BodyMode::none;
   m_remaining = 0;
+  m_dropped = 0;
   m_trailer_bytes = 0;
   m_error_status = 0;
   m_error_message.clear();
@@ -235,11 +236,15 @@ void RequestParser::parse_head(std::string_view head) {
   }
   if (length && *length > 0) {
     if (*length > m_limits.max_body) {
-      return fail(413, fmt::format("body of {} bytes exceeds the limit of {} bytes", *length, m_limits.max_body));
+      if (*length - m_limits.max_body > m_limits.max_drain) {
+        return fail(413, fmt::format("body of {} bytes exceeds the limit of {} bytes", *length, m_limits.max_body));
+      }
+      m_request.body_too_large = true;
+    } else {
+      m_request.body.reserve(*length);
     }
     m_body_mode = BodyMode::length;
     m_remaining = *length;
-    m_request.body.reserve(*length);
     m_state = State::body;
     return;
   }
@@ -264,7 +269,11 @@ std::size_t RequestParser::feed_body(std::string_view input) {
       case BodyMode::length:
       case BodyMode::chunk_data: {
         const std::size_t n = std::min<std::uint64_t>(m_remaining, rest.size());
-        m_request.body.append(rest.substr(0, n));
+        if (m_request.body_too_large) {
+          m_dropped += n;
+        } else {
+          m_request.body.append(rest.substr(0, n));
+        }
         m_remaining -= n;
         used += n;
         if (m_remaining == 0) {
@@ -290,7 +299,13 @@ std::size_t RequestParser::feed_body(std::string_view input) {
           break;
         }
         m_line.clear();
-        if (size > m_limits.max_body - std::min<std::uint64_t>(m_limits.max_body, m_request.body.size())) {
+        if (!m_request.body_too_large &&
+            size > m_limits.max_body - std::min<std::uint64_t>(m_limits.max_body, m_request.body.size())) {
+          m_request.body_too_large = true;  // read on and drop, to stay in step
+          m_dropped = m_request.body.size();
+          m_request.body.clear();
+        }
+        if (m_request.body_too_large && (m_dropped + size < m_dropped || m_dropped + size > m_limits.max_drain)) {
           fail(413, fmt::format("chunked body exceeds the limit of {} bytes", m_limits.max_body));
           break;
         }

@@ -26,6 +26,9 @@ struct ParsedRequest {
   bool chunked = false;
   bool keep_alive = true;         // what the client asked for (HTTP/1.0 needs "Connection: keep-alive")
   bool expects_continue = false;  // "Expect: 100-continue"
+  // The body was larger than ParserLimits::max_body: it was read and dropped (body is empty), so
+  // that the connection stays in step for the next request.
+  bool body_too_large = false;
 
   // The first header of that name (case-insensitive), or nullopt.
   std::optional<std::string_view> header(std::string_view name) const;
@@ -34,7 +37,8 @@ struct ParsedRequest {
 struct ParserLimits {
   std::size_t max_head = 16 * 1024;  // request line and headers together: 431 beyond (414 for a long target)
   std::size_t max_headers = 100;     // 431 beyond
-  std::size_t max_body = 1024 * 1024;  // 413 beyond, declared or received
+  std::size_t max_body = 1024 * 1024;  // a larger body is read and dropped (body_too_large)...
+  std::uint64_t max_drain = 64ULL * 1024 * 1024;  // ...up to this much; beyond, 413 and failed
 };
 
 class RequestParser {
@@ -83,6 +87,7 @@ class RequestParser {
   std::string m_line;        // a chunk-size or trailer line so far
   BodyMode m_body_mode = BodyMode::none;
   std::uint64_t m_remaining = 0;  // bytes left of the body (length) or of the chunk
+  std::uint64_t m_dropped = 0;    // body bytes read and dropped (body_too_large)
   std::size_t m_trailer_bytes = 0;
   int m_error_status = 0;
   std::string m_error_message;
