@@ -43,10 +43,11 @@ class DisplayQueue {
     m_cv.notify_one();
     m_thread.join();
   }
-  void push(DeliveryReport report) {
+  // `event`, when given, is summarized here, off the request path.
+  void push(DeliveryReport report, std::optional<events::Event> event = std::nullopt) {
     {
       std::lock_guard lock(m_mutex);
-      m_reports.push_back(std::move(report));
+      m_reports.push_back({std::move(report), std::move(event)});
     }
     m_cv.notify_one();
   }
@@ -70,7 +71,10 @@ class DisplayQueue {
       const bool stopping = m_stopping;
       lock.unlock();
       for (const auto& e : errors) m_observer.on_journal_error(e);
-      for (const auto& r : reports) m_observer.on_delivery(r);
+      for (auto& [report, event] : reports) {
+        if (event) report.summary = events::summarize(*event);
+        m_observer.on_delivery(report);
+      }
       lock.lock();
       if (stopping && m_reports.empty() && m_errors.empty()) return;
     }
@@ -79,7 +83,7 @@ class DisplayQueue {
   ReceiverObserver& m_observer;
   std::mutex m_mutex;
   std::condition_variable m_cv;
-  std::deque<DeliveryReport> m_reports;
+  std::deque<std::pair<DeliveryReport, std::optional<events::Event>>> m_reports;
   std::deque<Error> m_errors;
   bool m_stopping = false;
   std::thread m_thread;  // last: starts after the members it uses
@@ -208,7 +212,7 @@ struct Receiver::Impl {
     auto report = std::make_shared<DeliveryReport>();
     report->hints = std::move(verdict.hints);
     report->schema_issues = std::move(verdict.schema_issues);
-    if (verdict.event) report->summary = events::summarize(*verdict.event);
+    auto event = std::make_shared<std::optional<events::Event>>(std::move(verdict.event));
     report->forwarded_to = targets;
     report->shown = show;
     report->delivery = d;
@@ -217,7 +221,7 @@ struct Receiver::Impl {
 
     // Runs on the journal's writer thread, once the delivery is committed.
     journal.append_async(std::move(d), std::move(targets),
-                         [this, respond, report, answer = std::move(answer)](Result<store::Appended> appended) mutable {
+                         [this, respond, report, event, answer = std::move(answer)](Result<store::Appended> appended) mutable {
                            if (!appended) {
                              respond({.status = 503, .body = journal_unavailable_answer()});
                              display->push_error(std::move(appended.error()));
@@ -231,7 +235,7 @@ struct Receiver::Impl {
                            }
                            respond(std::move(answer));
                            if (!report->forwarded_to.empty() && forwarder != nullptr) forwarder->notify();
-                           display->push(std::move(*report));
+                           display->push(std::move(*report), std::move(*event));
                          });
   }
 

@@ -49,14 +49,12 @@ EVP_MAC* hmac_algorithm() {
   return algorithm;
 }
 
-}  // namespace
-
-HmacSha256::HmacSha256(std::string_view key) : m_impl(new (std::nothrow) Impl) {
-  if (m_impl == nullptr) return;
-  m_impl->mac = hmac_algorithm();
-  if (m_impl->mac == nullptr) return;
-  m_impl->ctx = EVP_MAC_CTX_new(m_impl->mac);
-  if (m_impl->ctx == nullptr) return;
+// A context set up with `key`, or nullptr on an OpenSSL failure.
+EVP_MAC_CTX* keyed_context(std::string_view key) {
+  EVP_MAC* algorithm = hmac_algorithm();
+  if (algorithm == nullptr) return nullptr;
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(algorithm);
+  if (ctx == nullptr) return nullptr;
   char digest_name[] = OSSL_DIGEST_NAME_SHA2_256;
   const std::array<OSSL_PARAM, 2> params = {
       OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
@@ -65,7 +63,59 @@ HmacSha256::HmacSha256(std::string_view key) : m_impl(new (std::nothrow) Impl) {
   // OpenSSL treats a null key as "keep the previous key"; an empty key needs a non-null pointer.
   static constexpr unsigned char k_empty_key = 0;
   const auto* key_bytes = key.empty() ? &k_empty_key : reinterpret_cast<const unsigned char*>(key.data());
-  m_impl->ok = EVP_MAC_init(m_impl->ctx, key_bytes, key.size(), params.data()) == 1;
+  if (EVP_MAC_init(ctx, key_bytes, key.size(), params.data()) != 1) {
+    EVP_MAC_CTX_free(ctx);
+    return nullptr;
+  }
+  return ctx;
+}
+
+// This thread's contexts for the last few keys, set up and never updated: a copy of one is ready
+// to hash. Setting a context up (fetching SHA-256, hashing the key) costs more than the HMAC of a
+// webhook body, and a receiver uses the same one or two secrets for every request.
+class KeyedContexts {
+ public:
+  KeyedContexts() = default;
+  KeyedContexts(const KeyedContexts&) = delete;
+  KeyedContexts& operator=(const KeyedContexts&) = delete;
+  ~KeyedContexts() {
+    for (auto& entry : m_entries) EVP_MAC_CTX_free(entry.ctx);
+  }
+
+  // A new context for `key`, to be freed by the caller; nullptr on an OpenSSL failure.
+  EVP_MAC_CTX* copy_for(std::string_view key) {
+    for (auto& entry : m_entries) {
+      if (entry.key.size() == key.size() && CRYPTO_memcmp(entry.key.data(), key.data(), key.size()) == 0) {
+        return EVP_MAC_CTX_dup(entry.ctx);
+      }
+    }
+    EVP_MAC_CTX* ctx = keyed_context(key);
+    if (ctx == nullptr) return nullptr;
+    if (m_entries.size() == k_capacity) {
+      EVP_MAC_CTX_free(m_entries.front().ctx);
+      m_entries.erase(m_entries.begin());
+    }
+    m_entries.push_back({std::string(key), ctx});
+    return EVP_MAC_CTX_dup(ctx);
+  }
+
+ private:
+  static constexpr std::size_t k_capacity = 8;  // the secrets in rotation, and verify's diagnoses
+  struct Entry {
+    std::string key;
+    EVP_MAC_CTX* ctx;
+  };
+  std::vector<Entry> m_entries;
+};
+
+}  // namespace
+
+HmacSha256::HmacSha256(std::string_view key) : m_impl(new (std::nothrow) Impl) {
+  if (m_impl == nullptr) return;
+  thread_local KeyedContexts contexts;
+  m_impl->mac = hmac_algorithm();
+  m_impl->ctx = contexts.copy_for(key);
+  m_impl->ok = m_impl->ctx != nullptr;
 }
 
 HmacSha256::~HmacSha256() {
