@@ -178,6 +178,31 @@ TEST_CASE("net::HttpServer keeps connections and answers pipelined requests in o
   CHECK(served.requests().size() == 3);
 }
 
+TEST_CASE("net::HttpServer answers HEAD without a body, and keeps the connection in step") {
+  Served served;
+  const int fd = connect_to(served.port());
+  send_all(fd, "HEAD /hook HTTP/1.1\r\n\r\n" + k_request);
+  std::string in;
+  const auto deadline = std::chrono::steady_clock::now() + 3000ms;
+  while (in.find("got 5") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    char buffer[1024];
+    const auto n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    in.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  REQUIRE(in.starts_with("HTTP/1.1 200 OK\r\n"));
+  const auto end = in.find("\r\n\r\n");
+  REQUIRE(end != std::string::npos);
+  CHECK(in.substr(0, end).find("Content-Length: 5") != std::string::npos);  // of "got 0", left out
+  // The second answer follows the HEAD answer's blank line directly.
+  const auto second = in.substr(end + 4);
+  CHECK(second.starts_with("HTTP/1.1 200 OK\r\n"));
+  CHECK(second.ends_with("got 5"));
+}
+
 TEST_CASE("net::HttpServer answers one connection while another waits for a late answer") {
   Served served;
   const int slow = connect_to(served.port());

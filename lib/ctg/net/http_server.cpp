@@ -103,6 +103,7 @@ struct Connection {
   bool started = false;       // bytes of a request not yet handed over have arrived
   bool keep_alive = true;     // of the request handed over
   bool http10 = false;        // of the request handed over
+  bool head = false;          // the request handed over is a HEAD: its answer has no body
   bool registered = true;     // in the epoll set
   Clock::time_point started_at;
   Clock::time_point last_activity;
@@ -422,6 +423,7 @@ struct HttpServer::Impl {
     if (error_status != 0) c.close_after = true;  // the input cannot be trusted to be in step
     c.keep_alive = request.request.keep_alive;
     c.http10 = request.request.minor_version == 0;
+    c.head = request.request.method == "HEAD";
     handler(std::move(request), Responder(mailbox, c.id, ++c.request));
   }
 
@@ -457,7 +459,7 @@ struct HttpServer::Impl {
     if (c.out_pos == c.out.size()) {
       c.out.clear();
       c.out_pos = 0;
-      if (c.close_after && !c.waiting) {
+      if ((c.close_after || (c.peer_closed && !c.started)) && !c.waiting) {
         close_connection(c);
         return false;
       }
@@ -483,7 +485,7 @@ struct HttpServer::Impl {
       out += "Connection: keep-alive\r\n";
     }
     out += "\r\n";
-    out += a.body;
+    if (!c.head) out += a.body;  // a HEAD answer says the length of the body it leaves out
     c.parser.reset();
     c.continue_sent = false;
     if (!write_output(c)) return;
