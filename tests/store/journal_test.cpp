@@ -180,7 +180,8 @@ TEST_CASE("store::journal append_async commits in call order and reports on the 
   std::vector<std::pair<std::int64_t, bool>> results;  // id, duplicate
   std::set<std::thread::id> threads;
   for (const char* id : {"evt_a", "evt_b", "evt_a"}) {
-    journal->append_async(delivery(1, id, "text.incoming.sms", 200), {"http://app"}, [&](Result<Appended> appended) {
+    journal->append_async(delivery(1, id, "text.incoming.sms", 200), {"http://app"}, [&, id](Result<Appended> appended, Delivery&& back) {
+      CHECK(back.event_id == std::string(id));  // the delivery comes back
       std::lock_guard lock(mutex);
       REQUIRE(appended.has_value());
       results.emplace_back(appended->id, appended->duplicate);

@@ -215,13 +215,14 @@ struct Receiver::Impl {
     auto event = std::make_shared<std::optional<events::Event>>(std::move(verdict.event));
     report->forwarded_to = targets;
     report->shown = show;
-    report->delivery = d;
     net::ServerAnswer answer{.status = verdict.status, .body = std::move(verdict.answer)};
     if (!verdict.allow.empty()) answer.headers.emplace_back("Allow", verdict.allow);
 
     // Runs on the journal's writer thread, once the delivery is committed.
     journal.append_async(std::move(d), std::move(targets),
-                         [this, respond, report, event, answer = std::move(answer)](Result<store::Appended> appended) mutable {
+                         [this, respond, report, event, answer = std::move(answer)](Result<store::Appended> appended,
+                                                                                    store::Delivery&& delivery) mutable {
+                           report->delivery = std::move(delivery);
                            if (!appended) {
                              respond({.status = 503, .body = journal_unavailable_answer()});
                              display->push_error(std::move(appended.error()));

@@ -366,7 +366,7 @@ void Journal::Impl::run_writer() {
         if (job->on_done) {
           Result<Appended> result = job->error ? Result<Appended>(std::unexpected(std::move(*job->error)))
                                                : Result<Appended>(job->appended);
-          job->on_done(std::move(result));
+          job->on_done(std::move(result), std::move(job->owned_delivery));
           delete job;
           continue;
         }
@@ -536,7 +536,8 @@ void Journal::append_async(Delivery delivery, std::vector<std::string> forward_t
   try {
     encode_headers(job->owned_delivery.headers, job->owned_headers_json);
   } catch (const std::exception& e) {
-    done(fail(ErrorKind::internal, fmt::format("cannot encode the headers of a delivery: {}", e.what())));
+    done(fail(ErrorKind::internal, fmt::format("cannot encode the headers of a delivery: {}", e.what())),
+         std::move(job->owned_delivery));
     return;
   }
   job->delivery = &job->owned_delivery;

@@ -112,8 +112,8 @@ class Journal {
 
   // append() without waiting, for callers that must not block (an event loop): `done` runs on the
   // journal's writer thread once the delivery has committed, or failed, in the order of the
-  // calls. It must be quick and must not call back into the journal.
-  using AppendDone = std::function<void(Result<Appended>)>;
+  // calls, and gets the delivery back. It must be quick and must not call back into the journal.
+  using AppendDone = std::function<void(Result<Appended>, Delivery&&)>;
   void append_async(Delivery delivery, std::vector<std::string> forward_targets, AppendDone done);
 
   // Reads. Errors (io): "cannot read journal <path>: <reason>".
