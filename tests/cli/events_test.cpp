@@ -14,13 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::string header_of(const json& shown, const std::string& name) {
   for (const auto& h : shown["headers"])
     if (h[0] == name) return h[1].get<std::string>();

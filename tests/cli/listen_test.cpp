@@ -21,13 +21,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Rows of `events list --json` oldest first.
 json oldest_first(json rows) {
   std::reverse(rows.begin(), rows.end());

@@ -189,17 +189,15 @@ int BackgroundProcess::wait(int timeout_ms) {
   return -1;
 }
 
-namespace {
-std::string slurp(const std::string& path) {
+std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
 }
-}  // namespace
 
-std::string BackgroundProcess::out() const { return slurp(m_dir.path() + "/stdout"); }
-std::string BackgroundProcess::err() const { return slurp(m_dir.path() + "/stderr"); }
+std::string BackgroundProcess::out() const { return read_file(m_dir.path() + "/stdout"); }
+std::string BackgroundProcess::err() const { return read_file(m_dir.path() + "/stderr"); }
 
 std::unique_ptr<BackgroundProcess> start_ctg(const std::vector<std::string>& args, const RunOptions& options) {
   return std::make_unique<BackgroundProcess>(CTG_BINARY, args, clean_ctg_env(options));
@@ -207,7 +205,7 @@ std::unique_ptr<BackgroundProcess> start_ctg(const std::vector<std::string>& arg
 
 std::string wait_for_file(const std::string& path, int timeout_ms) {
   for (int waited = 0; waited <= timeout_ms; waited += 10) {
-    std::string content = slurp(path);
+    std::string content = read_file(path);
     if (!content.empty() && content.back() == '\n') {
       content.pop_back();
       return content;

@@ -25,6 +25,9 @@ struct RunOptions {
 ProcessResult run_process(const std::string& program, const std::vector<std::string>& args,
                           const RunOptions& options = {});
 
+// The whole content of a file ("" when it cannot be read).
+std::string read_file(const std::string& path);
+
 // Runs the ctg binary under test. CONTIGUITY_* variables and NO_COLOR are cleared unless given.
 ProcessResult run_ctg(const std::vector<std::string>& args, const RunOptions& options = {});
 

@@ -1,16 +1,8 @@
 #include "ctg/listen/receiver.hpp"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <cerrno>
 #include <charconv>
 #include <condition_variable>
-#include <cstring>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -20,6 +12,7 @@
 #include "ctg/core/clock.hpp"
 #include "ctg/core/text.hpp"
 #include "ctg/net/http_server.hpp"
+#include "ctg/net/socket.hpp"
 #include "ctg/signing/signature.hpp"
 
 namespace ctg::listen {
@@ -102,39 +95,6 @@ std::optional<std::uint64_t> declared_length(const net::ParsedRequest& request) 
 // The path of a request target, without its query.
 std::string_view path_of(std::string_view target) {
   return target.substr(0, target.find('?'));
-}
-
-std::string host_for_url(const std::string& host) {
-  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
-}
-
-// Why binding failed, in words, with what to do about it.
-std::string bind_failure(const std::string& host, int port) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  const auto service = std::to_string(port);
-  if (const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0) {
-    return fmt::format("cannot resolve {}: {}", host, ::gai_strerror(rc));
-  }
-  int err = 0;
-  const int fd = ::socket(found->ai_family, found->ai_socktype, found->ai_protocol);
-  if (fd < 0) {
-    err = errno;
-  } else {
-    const int yes = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    if (::bind(fd, found->ai_addr, found->ai_addrlen) != 0) err = errno;
-    ::close(fd);
-  }
-  ::freeaddrinfo(found);
-  if (err == EADDRINUSE) return "address already in use (is another ctg listen running? choose --port)";
-  if (err == EACCES) return "permission denied (ports below 1024 need privileges; choose --port)";
-  if (err == EADDRNOTAVAIL) return "address not available on this machine (check --host)";
-  if (err != 0) return std::strerror(err);
-  return "the server could not listen";
 }
 
 }  // namespace
@@ -288,12 +248,7 @@ Receiver::~Receiver() {
 }
 
 Result<void> Receiver::bind() {
-  const auto& o = m_impl->options;
-  if (auto bound = m_impl->server->bind(); !bound) {
-    return fail(ErrorKind::io, o.port == 0 ? fmt::format("cannot bind {}: {}", o.host, bind_failure(o.host, 0))
-                                           : fmt::format("cannot bind {}:{}: {}", host_for_url(o.host), o.port,
-                                                         bind_failure(o.host, o.port)));
-  }
+  if (auto bound = m_impl->server->bind(); !bound) return bound;
   m_impl->port = m_impl->server->port();
   return {};
 }
@@ -301,7 +256,7 @@ Result<void> Receiver::bind() {
 int Receiver::port() const { return m_impl->port; }
 
 std::string Receiver::url() const {
-  return fmt::format("{}://{}:{}{}", m_impl->tls ? "https" : "http", host_for_url(m_impl->options.host),
+  return fmt::format("{}://{}:{}{}", m_impl->tls ? "https" : "http", net::host_for_url(m_impl->options.host),
                      m_impl->port, m_impl->options.policy.path);
 }
 

@@ -68,8 +68,7 @@ class Receiver {
   ~Receiver();
 
   // Binds the listening socket (SO_REUSEADDR, never SO_REUSEPORT, so a busy port is an error).
-  // Errors (io): "cannot bind 127.0.0.1:3000: address already in use (is another ctg listen
-  // running? choose --port)".
+  // Errors (io): "cannot bind 127.0.0.1:3000: address already in use", with a hint.
   Result<void> bind();
   int port() const;           // the bound port, after bind()
   std::string url() const;    // "http://127.0.0.1:3000/contiguity/webhook"

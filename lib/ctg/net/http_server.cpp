@@ -1,7 +1,5 @@
 #include "ctg/net/http_server.hpp"
 
-#include <arpa/inet.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -20,6 +18,8 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
+
+#include "ctg/net/socket.hpp"
 
 namespace ctg::net {
 
@@ -58,21 +58,6 @@ std::string_view reason_phrase(int status) {
     case 505: return "HTTP Version Not Supported";
     default: return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
   }
-}
-
-std::string peer_name(const sockaddr_storage& addr) {
-  char host[INET6_ADDRSTRLEN] = {};
-  if (addr.ss_family == AF_INET) {
-    const auto& in = reinterpret_cast<const sockaddr_in&>(addr);
-    ::inet_ntop(AF_INET, &in.sin_addr, host, sizeof host);
-    return fmt::format("{}:{}", host, ntohs(in.sin_port));
-  }
-  if (addr.ss_family == AF_INET6) {
-    const auto& in6 = reinterpret_cast<const sockaddr_in6&>(addr);
-    ::inet_ntop(AF_INET6, &in6.sin6_addr, host, sizeof host);
-    return fmt::format("[{}]:{}", host, ntohs(in6.sin6_port));
-  }
-  return "unknown";
 }
 
 std::string openssl_error() {
@@ -202,45 +187,10 @@ struct HttpServer::Impl {
   }
 
   Result<void> open_socket() {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    addrinfo* found = nullptr;
-    const auto service = std::to_string(options.port);
-    const char* host = options.host.empty() ? nullptr : options.host.c_str();
-    if (const int rc = ::getaddrinfo(host, service.c_str(), &hints, &found); rc != 0) {
-      return fail(ErrorKind::io, fmt::format("cannot resolve {}: {}", options.host, ::gai_strerror(rc)));
-    }
-    int err = 0;
-    for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
-      const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-      if (fd < 0) {
-        err = errno;
-        continue;
-      }
-      const int yes = 1;
-      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-      if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, SOMAXCONN) == 0) {
-        listen_fd = fd;
-        break;
-      }
-      err = errno;
-      ::close(fd);
-    }
-    ::freeaddrinfo(found);
-    if (listen_fd < 0) {
-      const std::string why = err == EADDRINUSE      ? "address already in use"
-                              : err == EACCES        ? "permission denied (ports below 1024 need privileges)"
-                              : err == EADDRNOTAVAIL ? "address not available on this machine"
-                                                     : std::strerror(err);
-      return fail(ErrorKind::io, fmt::format("cannot listen on {} port {}: {}", options.host, options.port, why));
-    }
-    sockaddr_storage bound{};
-    socklen_t length = sizeof bound;
-    ::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&bound), &length);
-    port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(bound).sin6_port
-                                             : reinterpret_cast<sockaddr_in&>(bound).sin_port);
+    auto socket = listen_on(options.host, options.port);
+    if (!socket) return std::unexpected(socket.error());
+    listen_fd = socket->fd;
+    port = socket->port;
     return {};
   }
 
@@ -277,7 +227,7 @@ struct HttpServer::Impl {
       Connection& c = it->second;
       c.id = id;
       c.fd = fd;
-      c.peer = peer_name(addr);
+      c.peer = address_text(addr);
       c.last_activity = Clock::now();
       if (tls != nullptr) {
         c.ssl = SSL_new(tls);

@@ -79,8 +79,8 @@ class HttpServer {
  public:
   // Errors: usage (TLS files unreadable, or a key that does not match the certificate).
   static Result<std::unique_ptr<HttpServer>> create(ServerOptions options, ServerHandler handler);
-  // Binds and listens (SO_REUSEADDR, backlog SOMAXCONN). Errors (io): the address is in use, not
-  // available, or needs privileges, said in words.
+  // Binds and listens (net::listen_on). Errors (io): "cannot bind 127.0.0.1:3000: address already
+  // in use", and the like, with a hint.
   Result<void> bind();
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;

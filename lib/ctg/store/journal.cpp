@@ -317,28 +317,23 @@ constexpr std::chrono::microseconds k_batch_wait{500};
 
 }  // namespace
 
-void Journal::Impl::submit(Job& job) {
-  bool wake = false;
-  {
-    std::lock_guard lock(m_queue_mutex);
-    m_queue.push_back(&job);
-    // Otherwise the writer is busy or already woken, and will look again (see run_writer()).
-    wake = m_queue.size() == 1 || m_queue.size() == k_batch_target;
-  }
-  if (wake) m_queue_cv.notify_one();
-  std::unique_lock lock(job.mutex);
-  job.finished.wait(lock, [&] { return job.done; });
-}
-
 void Journal::Impl::enqueue(Job* job) {
   bool wake = false;
   {
     std::lock_guard lock(m_queue_mutex);
     m_queue.push_back(job);
-    wake = m_queue.size() == 1 || m_queue.size() == k_batch_target;  // see run_writer()
+    // Otherwise the writer is busy or already woken, and will look again (see run_writer()).
+    wake = m_queue.size() == 1 || m_queue.size() == k_batch_target;
   }
   if (wake) m_queue_cv.notify_one();
 }
+
+void Journal::Impl::submit(Job& job) {
+  enqueue(&job);
+  std::unique_lock lock(job.mutex);
+  job.finished.wait(lock, [&] { return job.done; });
+}
+
 
 void Journal::Impl::run_writer() {
   std::vector<Job*> batch;

@@ -76,7 +76,8 @@ struct Journal::Impl {
 
   // Queues `job` for the writer and blocks until it is committed (or failed).
   void submit(Job& job);
-  // Queues a job that owns itself (on_done set); the writer deletes it when done.
+  // Queues `job` without waiting: for a job that owns itself (on_done set), which the writer
+  // deletes when done.
   void enqueue(Job* job);
 
   // Writer thread.
