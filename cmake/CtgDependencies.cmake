@@ -15,6 +15,15 @@ add_library(ctg_network_libs INTERFACE)
 target_link_libraries(ctg_network_libs INTERFACE
   PkgConfig::HTTPLIB OpenSSL::SSL OpenSSL::Crypto SQLite::SQLite3 Threads::Threads)
 
+# ctg-net's allocator: mimalloc (libmimalloc-dev). The receiver allocates a request on its event
+# loop and frees it on the journal's and the display's threads; glibc's malloc makes that
+# cross-thread pattern cost far more (bench/listen.sh). Not in sanitizer builds, which bring their own.
+option(CTG_MIMALLOC "Link ctg-net with mimalloc" ON)
+if(CTG_MIMALLOC AND NOT CTG_SANITIZE)
+  find_package(mimalloc 2.0 REQUIRED CONFIG)
+  target_link_libraries(ctg_network_libs INTERFACE mimalloc)
+endif()
+
 # ctg, the front-end every command starts in: no cpp-httplib, no libssl, and libcrypto, SQLite and
 # the C++ runtime linked statically where Debian ships the archives (libssl-dev, libsqlite3-dev,
 # libstdc++-12-dev do). Loading shared libraries costs more than anything ctg does before it

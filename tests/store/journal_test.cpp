@@ -142,7 +142,7 @@ TEST_CASE("store::journal creates a private file, its folders and the schema") {
   CHECK(raw_query(path, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") ==
         "attempts,deliveries,forwards");
   CHECK(raw_query(path, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name") ==
-        "attempts_forward,deliveries_event_id,deliveries_event_type,deliveries_received_at,forwards_delivery,"
+        "attempts_forward,deliveries_event_id,deliveries_received_at,forwards_delivery,"
         "forwards_queue");
   CHECK(raw_query(path, "SELECT group_concat(name) FROM pragma_index_info('forwards_queue')") ==
         "target,state,delivery_id");
@@ -213,6 +213,23 @@ TEST_CASE("store::journal keeps its data when reopened") {
   CHECK(journal->pending_count("http://app").value() == 1);  // pending forwards survive a restart
   CHECK(append_ok(*journal, delivery(3, "evt_1", "text.incoming.sms", 200)) == 3);
   CHECK(journal->find(3).value()->duplicate);  // duplicate detection spans restarts
+}
+
+TEST_CASE("store::journal migrates a schema-1 file and keeps its data") {
+  TempDir dir;
+  const auto path = dir.file("events.db");
+  {
+    auto journal = open_journal(path);
+    CHECK(append_ok(*journal, delivery(1, "evt_1", "text.incoming.sms", 200)) == 1);
+  }
+  // As schema 1 left it: with the event_type index that step 2 drops.
+  raw_exec(path, "CREATE INDEX deliveries_event_type ON deliveries (event_type); PRAGMA user_version = 1");
+  auto journal = open_journal(path);
+  CHECK(raw_query(path, "PRAGMA user_version") == std::to_string(schema::known_version()));
+  CHECK(raw_query(path, "SELECT count(*) FROM sqlite_master WHERE name = 'deliveries_event_type'") == "0");
+  CHECK(ids_of(journal->list({.type_glob = "text.*"})) == std::vector<std::int64_t>{1});
+  CHECK(append_ok(*journal, delivery(2, "evt_1", "text.incoming.sms", 200)) == 2);
+  CHECK(journal->find(2).value()->duplicate);
 }
 
 TEST_CASE("store::journal refuses what it cannot open") {

@@ -113,20 +113,36 @@ class Issues {
   std::vector<SchemaIssue> m_issues;
 };
 
+// One step of a catalog path: "from", or "attachments[]" (every element of the array).
 struct Segment {
   std::string_view key;
-  bool each = false;  // "attachments[]": every element of the array
+  bool each = false;
 };
 
-std::vector<Segment> segments_of(std::string_view path) {
-  std::vector<Segment> out;
-  for (auto part : text::split(path, '.')) {
-    Segment segment{part, false};
-    if (part.ends_with("[]")) segment = {part.substr(0, part.size() - 2), true};
-    out.push_back(segment);
-  }
-  return out;
+// Splits the first segment off `rest`, which keeps what follows it.
+Segment next_segment(std::string_view& rest) {
+  const auto dot = rest.find('.');
+  std::string_view part = rest.substr(0, dot);
+  rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+  if (part.ends_with("[]")) return {part.substr(0, part.size() - 2), true};
+  return {part, false};
 }
+
+// Appends to a path for the span of a scope, then takes it back off.
+class PathScope {
+ public:
+  PathScope(std::string& path, std::string_view separator, std::string_view part) : m_path(path), m_size(path.size()) {
+    m_path += separator;
+    m_path += part;
+  }
+  ~PathScope() { m_path.resize(m_size); }
+  PathScope(const PathScope&) = delete;
+  PathScope& operator=(const PathScope&) = delete;
+
+ private:
+  std::string& m_path;
+  std::size_t m_size;
+};
 
 bool has_kind(const Json& value, FieldKind kind) {
   switch (kind) {
@@ -176,37 +192,38 @@ void check_value(const Json& value, FieldKind kind, const std::string& path, Iss
   if (!has_kind(value, kind)) issues.add(path, fmt::format("must be {}, got {}", kind_phrase(kind), describe(value)));
 }
 
-// Checks `spec` from `node` (an object) along `segments`. A missing or mistyped intermediate is
-// left to the spec that names it, so each mismatch is reported once.
-void check_path(const Json& node, std::span<const Segment> segments, const std::string& base, const FieldSpec& spec,
-                Issues& issues) {
-  const Segment& segment = segments.front();
-  const std::string here = fmt::format("{}.{}", base, segment.key);
-  const bool last = segments.size() == 1;
+// Checks `spec` from `node` (an object) along the segments of `rest`; `path` names `node` and is
+// the same on return. A missing or mistyped intermediate is left to the spec that names it, so each
+// mismatch is reported once. Nothing is allocated unless something is reported.
+void check_path(const Json& node, std::string_view rest, std::string& path, const FieldSpec& spec, Issues& issues) {
+  const Segment segment = next_segment(rest);
+  const bool last = rest.empty();
   const auto it = node.find(segment.key);
-  if (last && !segment.each) {
-    if (it == node.end()) {
-      if (spec.required) issues.add(here, "missing");
-      return;
-    }
-    check_value(*it, spec.kind, here, issues);
+  if (it == node.end()) {
+    if (last && !segment.each && spec.required) issues.add(path + "." + std::string(segment.key), "missing");
     return;
   }
-  if (it == node.end()) return;
+  const PathScope here(path, ".", segment.key);
   if (!segment.each) {
-    if (it->is_object()) check_path(*it, segments.subspan(1), here, spec, issues);
+    if (last) {
+      check_value(*it, spec.kind, path, issues);
+    } else if (it->is_object()) {
+      check_path(*it, rest, path, spec, issues);
+    }
     return;
   }
   if (!it->is_array()) return;
+  std::array<char, 24> index;
   for (std::size_t i = 0; i < it->size(); ++i) {
     const Json& element = (*it)[i];
-    const std::string element_path = fmt::format("{}[{}]", here, i);
+    const auto end = fmt::format_to_n(index.data(), index.size(), "[{}]", i).out;
+    const PathScope element_path(path, "", std::string_view(index.data(), static_cast<std::size_t>(end - index.data())));
     if (last) {
-      check_value(element, spec.kind, element_path, issues);
+      check_value(element, spec.kind, path, issues);
     } else if (!element.is_object()) {
-      issues.add(element_path, fmt::format("must be an object, got {}", describe(element)));
+      issues.add(path, fmt::format("must be an object, got {}", describe(element)));
     } else {
-      check_path(element, segments.subspan(1), element_path, spec, issues);
+      check_path(element, rest, path, spec, issues);
     }
   }
 }
@@ -327,10 +344,8 @@ std::vector<SchemaIssue> strict_issues(const Event& event) {
   const Json& data = event.data();
   if (data.is_object()) {
     const std::string base = legacy ? "crumbs" : "data";
-    for (const auto& spec : type->fields) {
-      const auto segments = segments_of(spec.path);
-      check_path(data, segments, base, spec, issues);
-    }
+    std::string path = base;
+    for (const auto& spec : type->fields) check_path(data, spec.path, path, spec, issues);
     // Data timestamps in milliseconds are as wrong as envelope ones.
     if (const auto it = data.find("timestamp"); it != data.end() && looks_like_milliseconds(*it)) {
       issues.add(base + ".timestamp", "looks like milliseconds; events carry seconds");

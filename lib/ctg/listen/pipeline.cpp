@@ -77,7 +77,6 @@ Verdict judge_body(std::string body, std::string_view signature, const ReceiverP
   v.verification = std::move(verification);
   v.verification_message = std::move(verification_message);
   v.hints = std::move(hints);
-  v.schema_issues = events::strict_issues(*event);
   v.answer = accepted_answer(event->id(), false);
   v.event = std::move(*event);
   return v;

@@ -37,7 +37,6 @@ struct Verdict {
   std::vector<std::string> hints;          // verify's diagnoses, for the developer's display
   std::string rejection;                   // "<code>: <message>"; empty when accepted
   std::optional<events::Event> event;      // when the body parsed as an event
-  std::vector<events::SchemaIssue> schema_issues;  // strict-schema mismatches of an accepted event
 
   bool accepted() const { return status >= 200 && status < 300; }
 };

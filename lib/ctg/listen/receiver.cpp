@@ -36,40 +36,65 @@ class DisplayQueue {
     m_cv.notify_one();
     m_thread.join();
   }
-  // `event`, when given, is summarized here, off the request path.
+  // `event`, when given, is summarized and checked against the catalog here, off the request path.
   void push(DeliveryReport report, std::optional<events::Event> event = std::nullopt) {
+    bool wake = false;
     {
       std::lock_guard lock(m_mutex);
+      wake = !m_napping && m_reports.empty() && m_errors.empty();  // else it is awake or will look soon
       m_reports.push_back({std::move(report), std::move(event)});
     }
-    m_cv.notify_one();
+    if (wake) m_cv.notify_one();
   }
   void push_error(Error error) {
+    bool wake = false;
     {
       std::lock_guard lock(m_mutex);
+      wake = !m_napping && m_reports.empty() && m_errors.empty();
       m_errors.push_back(std::move(error));
     }
-    m_cv.notify_one();
+    if (wake) m_cv.notify_one();
   }
 
  private:
+  // Under a stream of deliveries the thread looks for more every k_nap instead of being woken for
+  // each batch the journal commits: a wake-up costs more than the lines it would show sooner.
+  static constexpr std::chrono::milliseconds k_nap{10};
+
+  bool queued() const { return !m_reports.empty() || !m_errors.empty(); }
+
   void work() {
     std::unique_lock lock(m_mutex);
+    bool busy = false;
     while (true) {
-      m_cv.wait(lock, [this] { return m_stopping || !m_reports.empty() || !m_errors.empty(); });
+      if (busy) {
+        m_napping = true;
+        m_cv.wait_for(lock, k_nap, [this] { return m_stopping; });
+        m_napping = false;
+      } else {
+        m_cv.wait(lock, [this] { return m_stopping || queued(); });
+      }
+      if (!queued()) {
+        if (m_stopping) return;
+        busy = false;
+        continue;
+      }
       auto reports = std::move(m_reports);
       auto errors = std::move(m_errors);
       m_reports.clear();
       m_errors.clear();
-      const bool stopping = m_stopping;
       lock.unlock();
       for (const auto& e : errors) m_observer.on_journal_error(e);
       for (auto& [report, event] : reports) {
-        if (event) report.summary = events::summarize(*event);
+        if (event) {
+          report.summary = events::summarize(*event);
+          report.schema_issues = events::strict_issues(*event);
+        }
         m_observer.on_delivery(report);
       }
+      m_observer.on_drained();
       lock.lock();
-      if (stopping && m_reports.empty() && m_errors.empty()) return;
+      busy = true;
     }
   }
 
@@ -79,6 +104,7 @@ class DisplayQueue {
   std::deque<std::pair<DeliveryReport, std::optional<events::Event>>> m_reports;
   std::deque<Error> m_errors;
   bool m_stopping = false;
+  bool m_napping = false;  // in a timed wait that pushes need not cut short
   std::thread m_thread;  // last: starts after the members it uses
 };
 
@@ -171,7 +197,6 @@ struct Receiver::Impl {
 
     auto report = std::make_shared<DeliveryReport>();
     report->hints = std::move(verdict.hints);
-    report->schema_issues = std::move(verdict.schema_issues);
     auto event = std::make_shared<std::optional<events::Event>>(std::move(verdict.event));
     report->forwarded_to = targets;
     report->shown = show;

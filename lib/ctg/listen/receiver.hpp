@@ -44,7 +44,7 @@ struct ReceiverOptions {
 struct DeliveryReport {
   store::Delivery delivery;                         // as journaled (id, duplicate set)
   std::vector<std::string> hints;                   // signature diagnoses
-  std::vector<events::SchemaIssue> schema_issues;   // strict-schema mismatches
+  std::vector<events::SchemaIssue> schema_issues;   // events::strict_issues, when the body parsed
   std::string summary;                              // events::summarize, when the body parsed
   std::vector<std::string> forwarded_to;            // targets it was queued for
   bool shown = true;                                // false when --events filters it out
@@ -57,6 +57,8 @@ class ReceiverObserver {
   virtual void on_delivery(const DeliveryReport& report) = 0;
   // The journal could not take a delivery (disk full, ...); the request was answered 503.
   virtual void on_journal_error(const Error& error) = 0;
+  // The reports queued so far have all been given: a moment to flush output.
+  virtual void on_drained() {}
 };
 
 class Receiver {

@@ -317,6 +317,9 @@ struct HttpServer::Impl {
       }
       c.in.append(buffer.data(), static_cast<std::size_t>(n));
       c.last_activity = Clock::now();
+      // A short read emptied the socket: asking again would only return EAGAIN. (Not so for TLS,
+      // where a record may still be half read.)
+      if (c.ssl == nullptr && static_cast<std::size_t>(n) < buffer.size()) break;
     }
     return process_input(c);
   }

@@ -126,8 +126,7 @@ void ListenRenderer::on_delivery(const listen::DeliveryReport& report) {
       }
     }
     m_console.data_line(line_of(out));
-    std::fflush(stdout);
-    return;
+    return;  // flushed in on_drained, once per batch of reports
   }
   const auto status = m_console.paint_out(accepted ? Tone::good : Tone::bad, std::to_string(d.status));
   std::string line;
@@ -154,6 +153,10 @@ void ListenRenderer::on_delivery(const listen::DeliveryReport& report) {
       m_console.data_line(d.body);
     }
   }
+}
+
+void ListenRenderer::on_drained() {
+  std::lock_guard lock(m_mutex);
   std::fflush(stdout);
 }
 
