@@ -159,6 +159,13 @@ TEST_CASE("events::parse_event hostile input") {
   SUBCASE("invalid UTF-8 names the byte") {
     CHECK(error_of("{\"id\":\"evt_\xC3\x28\"}") == "invalid UTF-8 at byte 11");
     CHECK(error_of("\xFF") == "invalid UTF-8 at byte 0");
+    // Every kind of ill-formed sequence, inside a string of an otherwise valid event.
+    const std::string head = R"({"id":"evt_1","type":"text.incoming.sms","timestamp":1,"data":{"body":")";
+    for (const std::string bad : {"\xC0\x80", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xF8\x88\x80\x80\x80",
+                                  "\xE2\x82", "\x80", "\xC3"}) {
+      CAPTURE(bad);
+      CHECK(error_of(head + bad + "\"}}") == "invalid UTF-8 at byte " + std::to_string(head.size()));
+    }
   }
   SUBCASE("deep arrays") {
     const std::string deep(100000, '[');

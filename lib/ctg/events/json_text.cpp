@@ -85,18 +85,25 @@ std::size_t nesting_depth(std::string_view bytes, std::size_t limit) {
 }
 
 Result<Json> parse_json(std::string_view bytes, ErrorKind kind) {
-  if (const auto bad = text::find_invalid_utf8(bytes)) return fail(kind, fmt::format("invalid UTF-8 at byte {}", *bad));
   if (nesting_depth(bytes, k_max_depth) > k_max_depth) {
     return fail(kind, fmt::format("JSON nested deeper than {} levels", k_max_depth));
   }
+  // The parser refuses every byte that is not UTF-8 (outside strings as a syntax error, inside as
+  // an ill-formed string), so the bytes are looked at for the message only once it has failed.
+  auto invalid_utf8 = [&]() -> std::optional<Error> {
+    if (const auto bad = text::find_invalid_utf8(bytes)) return Error{kind, fmt::format("invalid UTF-8 at byte {}", *bad), {}};
+    return std::nullopt;
+  };
   try {
     return Json::parse(bytes);
   } catch (const Json::parse_error& e) {
+    if (auto bad = invalid_utf8()) return std::unexpected(std::move(*bad));
     // `byte` is the 1-based position of the last character read.
     const auto at = position_of(bytes, e.byte > 0 ? e.byte - 1 : 0);
     return fail(kind, fmt::format("invalid JSON at line {}, column {}: {}", at.line, at.column,
                                   parse_reason(e.what(), e.byte > bytes.size())));
   } catch (const Json::out_of_range& e) {
+    if (auto bad = invalid_utf8()) return std::unexpected(std::move(*bad));
     const std::string_view token = overflow_token(e.what());
     const auto offset = token.empty() ? std::string_view::npos : bytes.find(token);
     if (offset == std::string_view::npos) return fail(kind, "invalid JSON: a number is out of range");
@@ -104,6 +111,7 @@ Result<Json> parse_json(std::string_view bytes, ErrorKind kind) {
     return fail(kind, fmt::format("invalid JSON at line {}, column {}: number {} is out of range", at.line, at.column,
                                   text::excerpt(token, 40)));
   } catch (const Json::exception&) {
+    if (auto bad = invalid_utf8()) return std::unexpected(std::move(*bad));
     return fail(kind, "invalid JSON: the parser refused the body");
   }
 }
