@@ -1,7 +1,7 @@
 # bash completion for ctg                                        -*- shell-script -*-
 # Install: ctg completion bash > ~/.local/share/bash-completion/completions/ctg
 
-_ctg_commands="listen events sign verify fixtures completion help"
+_ctg_commands="listen send-test events sign verify fixtures completion help"
 _ctg_global_flags="--json --no-color -v --verbose -q --quiet -h --help"
 _ctg_event_types="text.incoming.sms text.incoming.mms text.delivery.confirmed text.delivery.failed
 imessage.incoming numbers.substitution otp.reverse.verified email.incoming
@@ -15,7 +15,8 @@ v1.sms v1.whatsapp v1.imessage"
 # Options that take a value: the word after them is not a command.
 _ctg_value_flags="--secret-file --secret --timestamp --curl --signature --request --tolerance --now --set
 --host --port --path --max-body --store --cert --key --ready-file --forward-to -H --header --events
---max-attempts --ca-file --config --type --since --status --limit --to -o --output"
+--max-attempts --ca-file --config --type --since --status --limit --to -o --output --event --fixture
+--from-event --expect-status --max-latency --timeout --suite --junit"
 
 _ctg() {
   local cur prev words cword
@@ -39,11 +40,12 @@ _ctg() {
   done
 
   case $prev in
-    --secret-file | --request | --store | --cert | --key | --ready-file | --ca-file | --config | -o | --output)
+    --secret-file | --request | --store | --cert | --key | --ready-file | --ca-file | --config | -o | --output | \
+      --fixture | --junit)
       _filedir
       return
       ;;
-    --events | --type)
+    --events | --type | --event)
       COMPREPLY=($(compgen -W "$_ctg_event_types" -- "$cur"))
       return
       ;;
@@ -51,8 +53,13 @@ _ctg() {
       COMPREPLY=($(compgen -W "accepted rejected duplicate 2xx 4xx 5xx forward-failed dead" -- "$cur"))
       return
       ;;
+    --suite)
+      COMPREPLY=($(compgen -W "conformance" -- "$cur"))
+      return
+      ;;
     --secret | --timestamp | --curl | --signature | --tolerance | --now | --set | --host | --port | --path | \
-      --max-body | --forward-to | -H | --header | --max-attempts | --since | --limit | --to)
+      --max-body | --forward-to | -H | --header | --max-attempts | --since | --limit | --to | --from-event | \
+      --expect-status | --max-latency | --timeout)
       return
       ;;
   esac
@@ -70,6 +77,10 @@ _ctg() {
     listen)
       flags="--host --port --path --secret-file --secret --tolerance --max-body --store --no-store --tls --cert --key
         --ready-file --forward-to -H --header --events --print-body --max-attempts --insecure --ca-file --config"
+      ;;
+    send-test)
+      flags="--event --fixture --from-event --store --set --secret-file --secret --no-sign --no-test-header -H --header
+        --expect-status --max-latency --timeout --ca-file --insecure --suite --junit"
       ;;
     events)
       case $sub in

@@ -1,7 +1,7 @@
 # fish completion for ctg
 # Install: ctg completion fish > ~/.config/fish/completions/ctg.fish
 
-set -l ctg_commands listen events sign verify fixtures completion help
+set -l ctg_commands listen send-test events sign verify fixtures completion help
 set -l ctg_event_types text.incoming.sms text.incoming.mms text.delivery.confirmed text.delivery.failed \
     imessage.incoming numbers.substitution otp.reverse.verified email.incoming \
     identity.verification_session.started identity.verification_session.processing \
@@ -24,6 +24,7 @@ complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -l version -d
 
 # Commands
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a listen -d 'Receive webhooks locally'
+complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a send-test -d 'Send signed sample events and judge the answers'
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a events -d 'The journal of received deliveries'
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a sign -d 'Sign a body as Contiguity does'
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a verify -d 'Verify a delivery signature'
@@ -53,6 +54,25 @@ complete -c ctg -n "__fish_seen_subcommand_from listen" -l max-attempts -x -d 'A
 complete -c ctg -n "__fish_seen_subcommand_from listen replay" -l insecure -d 'Do not verify certificates'
 complete -c ctg -n "__fish_seen_subcommand_from listen replay" -l ca-file -r -F -d 'Trust this CA bundle'
 complete -c ctg -n "__fish_seen_subcommand_from listen" -l config -r -F -d 'Config file'
+
+# send-test
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l event -x -a "$ctg_event_types" -d 'Event types to send'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l fixture -r -F -d 'JSON event file to send'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l from-event -x -d 'A delivery captured by ctg listen'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l store -r -F -d 'Journal file'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l set -x -d 'Override a field: PATH=VALUE'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l secret-file -r -F -d 'File holding the webhook secret'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l secret -x -d 'Webhook secret'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l no-sign -d 'Send unsigned'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l no-test-header -d 'Leave out X-Ctg-Test'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -s H -l header -x -d 'Extra header: Name: value'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l expect-status -x -d 'Statuses that pass'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l max-latency -x -d 'Slowest acceptable answer (ms)'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l timeout -x -d 'Give up after SECONDS'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l ca-file -r -F -d 'Trust this CA bundle'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l insecure -d 'Do not verify the certificate'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l suite -x -a conformance -d 'Run a named suite'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l junit -r -F -d 'JUnit XML report'
 
 # events
 complete -c ctg -n "__fish_seen_subcommand_from events; and not __fish_seen_subcommand_from list show replay to-fixture" -a list -d 'List deliveries'

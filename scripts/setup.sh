@@ -7,7 +7,7 @@ packages=(
   g++ cmake make pkg-config
   libcli11-dev libcpp-httplib-dev libssl-dev nlohmann-json3-dev libfmt-dev doctest-dev libsqlite3-dev
   libmimalloc-dev
-  bash-completion zsh fish openssl ca-certificates
+  bash-completion zsh fish openssl ca-certificates libxml2-utils
 )
 
 missing=()

@@ -16,6 +16,7 @@
 
 #include "events_command.hpp"
 #include "listen_session.hpp"
+#include "send_test_command.hpp"
 
 namespace ctg::app {
 
@@ -53,6 +54,10 @@ Run listen_run(std::shared_ptr<ListenFlags> flags, const CLI::App&) {
 }
 
 Run replay_run(std::shared_ptr<EventsFlags> flags) {
+  return [flags](Context& context) { return hand_over(context); };
+}
+
+Run send_test_run(std::shared_ptr<SendTestFlags> flags) {
   return [flags](Context& context) { return hand_over(context); };
 }
 

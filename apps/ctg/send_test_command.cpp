@@ -1,0 +1,48 @@
+// ctg send-test — its flags; send_test_run.cpp (in ctg-net) sends and judges.
+#include "command.hpp"
+#include "send_test_command.hpp"
+
+namespace ctg::app {
+
+void add_send_test_command(CLI::App& root, Registry& registry) {
+  auto f = std::make_shared<SendTestFlags>();
+  auto* cmd = root.add_subcommand("send-test", "Send signed sample events to an endpoint and judge its answers");
+  cmd->add_option("url", f->url, "The endpoint (http:// or https://)")->required()->type_name("URL");
+  cmd->add_option("--event", f->events, "Event types to send, globs allowed (repeatable; default: every current type)")
+      ->type_name("TYPE");
+  cmd->add_option("--fixture", f->fixtures, "Send this JSON event file instead of the embedded samples (repeatable)")
+      ->type_name("FILE");
+  cmd->add_option("--from-event", f->from_events, "Send a delivery captured by ctg listen (journal id or event id)")
+      ->type_name("ID");
+  cmd->add_option("--store", f->store, "Journal --from-event reads (default $XDG_STATE_HOME/ctg/events.db)")
+      ->type_name("PATH")
+      ->envname("CTG_STORE");
+  cmd->add_option("--set", f->sets, "Override a field: path=value, JSON or text (repeatable)")->type_name("PATH=VALUE");
+  add_secret_flags(*cmd, f->secrets);
+  cmd->add_flag("--no-sign", f->no_sign, "Send without a Contiguity-Signature header");
+  cmd->add_flag("--no-test-header", f->no_test_header, "Leave out the X-Ctg-Test: true header");
+  cmd->add_option("-H,--header", f->headers, "Extra header 'Name: value' (repeatable)")->type_name("'K: V'");
+  cmd->add_option("--expect-status", f->expect_status, "Statuses that pass: codes and classes (default 2xx)")
+      ->type_name("LIST");
+  cmd->add_option("--max-latency", f->max_latency_ms, "Slowest acceptable answer in ms (default 2000)")
+      ->type_name("MS")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--timeout", f->timeout_seconds, "Give up on an answer after SECONDS (default 10)")
+      ->type_name("SECONDS")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--ca-file", f->client.ca_file, "Trust this CA bundle instead of the system's")->type_name("FILE");
+  cmd->add_flag("--insecure", f->client.insecure, "Do not verify the endpoint's certificate (warns)");
+  cmd->add_option("--suite", f->suite, "Run a named suite: conformance")
+      ->type_name("NAME")
+      ->check(CLI::IsMember({"conformance"}));
+  cmd->add_option("--junit", f->junit, "Also write a JUnit XML report to FILE")->type_name("FILE");
+  cmd->footer(
+      "Exit status: 0 every case passed, 1 a case failed, 2 usage, 3 the endpoint could not be reached.\n"
+      "Examples:\n"
+      "  ctg send-test http://localhost:8080/webhooks\n"
+      "  ctg send-test https://api.example.com/hooks --event 'text.*' --set data.body='Hi there'\n"
+      "  ctg send-test http://localhost:8080/webhooks --suite conformance --junit report.xml");
+  registry.add(cmd, send_test_run(f));
+}
+
+}  // namespace ctg::app
