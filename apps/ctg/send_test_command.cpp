@@ -36,12 +36,28 @@ void add_send_test_command(CLI::App& root, Registry& registry) {
       ->type_name("NAME")
       ->check(CLI::IsMember({"conformance"}));
   cmd->add_option("--junit", f->junit, "Also write a JUnit XML report to FILE")->type_name("FILE");
+  auto* load = cmd->add_option_group("Load mode", "Many requests at once; on with --count or --duration");
+  load->add_option("--count", f->count, "Requests to send in load mode")->type_name("N")->check(CLI::PositiveNumber);
+  load->add_option("--concurrency", f->concurrency, "Connections, each with one request in flight (default 10)")
+      ->type_name("C")
+      ->check(CLI::Range(1, 10000));
+  load->add_option("--rate", f->rate, "Requests per second over all connections (default: as fast as answered)")
+      ->type_name("R")
+      ->check(CLI::PositiveNumber);
+  load->add_option("--duration", f->duration, "Send for this long: 30s, 2m, 500ms")->type_name("TIME");
+  load->add_option("--max-p99", f->max_p99_ms, "Fail when the 99th percentile latency exceeds MS")
+      ->type_name("MS")
+      ->check(CLI::PositiveNumber);
+  load->add_option("--max-error-rate", f->max_error_rate,
+                   "Fail when more requests than this fail: 0.01 or 1% (default 0)")
+      ->type_name("RATE");
   cmd->footer(
       "Exit status: 0 every case passed, 1 a case failed, 2 usage, 3 the endpoint could not be reached.\n"
       "Examples:\n"
       "  ctg send-test http://localhost:8080/webhooks\n"
       "  ctg send-test https://api.example.com/hooks --event 'text.*' --set data.body='Hi there'\n"
-      "  ctg send-test http://localhost:8080/webhooks --suite conformance --junit report.xml");
+      "  ctg send-test http://localhost:8080/webhooks --suite conformance --junit report.xml\n"
+      "  ctg send-test http://localhost:8080/webhooks --count 10000 --concurrency 32 --max-p99 50");
   registry.add(cmd, send_test_run(f));
 }
 

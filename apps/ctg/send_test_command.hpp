@@ -2,7 +2,9 @@
 // (send_test_run.cpp), a hand-over in the front-end (handoff.cpp).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,13 @@ struct SendTestFlags {
   double timeout_seconds = 10;
   net::ClientOptions client;
   std::string suite;                     // "" or "conformance"
+  // load mode
+  std::uint64_t count = 0;
+  std::size_t concurrency = 10;
+  double rate = 0;
+  std::string duration;                  // "30s", "2m", "500ms", or seconds
+  std::optional<double> max_p99_ms;
+  std::string max_error_rate = "0";      // a fraction (0.01) or a percentage (1%)
   std::string junit;                     // --junit FILE
 };
 

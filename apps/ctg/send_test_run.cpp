@@ -1,5 +1,8 @@
 // ctg send-test — sends the cases and reports (network: linked into ctg-net only).
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
 
 #include <fmt/format.h>
 
@@ -8,6 +11,7 @@
 #include "ctg/core/text.hpp"
 #include "ctg/listen/config.hpp"
 #include "ctg/net/url.hpp"
+#include "ctg/sendtest/load_report.hpp"
 #include "ctg/sendtest/report.hpp"
 #include "events_command.hpp"
 #include "send_test_command.hpp"
@@ -90,6 +94,85 @@ void show(output::Console& console, const Case& c, const CaseResult& r, std::siz
   }
 }
 
+// A progress line on stderr, redrawn in place (only on a terminal).
+void draw_progress(const sendtest::LoadStats& s, std::uint64_t count) {
+  std::string line = fmt::format("\r{} sent", s.sent);
+  if (count > 0) {
+    constexpr int k_width = 30;
+    const auto done = static_cast<int>(static_cast<double>(s.completed) * k_width / static_cast<double>(count));
+    line = fmt::format("\r[{}{}] {}/{}", std::string(static_cast<std::size_t>(std::min(done, k_width)), '#'),
+                       std::string(static_cast<std::size_t>(k_width - std::min(done, k_width)), '.'), s.completed, count);
+  }
+  std::uint64_t unanswered = 0;
+  for (const auto& [why, n] : s.failures) unanswered += n;
+  line += fmt::format("  {:.0f}/s  p99 {:.1f} ms  errors {}\x1b[K", s.throughput(),
+                      static_cast<double>(s.latency.percentile(0.99).count()) / 1000.0,
+                      s.completed - s.succeeded + unanswered);
+  std::fputs(line.c_str(), stderr);
+  std::fflush(stderr);
+}
+
+Result<ExitCode> run_load_mode(Context& context, const SendTestFlags& f, const net::Url& url,
+                               const std::vector<Payload>& payloads, const PlanOptions& plan) {
+  auto& console = context.console;
+  if (!f.suite.empty()) return fail(ErrorKind::usage, "--suite and load mode (--count, --duration) do not go together");
+  LoadOptions options;
+  options.count = f.count;
+  options.concurrency = f.concurrency;
+  options.rate = f.rate;
+  if (!f.duration.empty()) {
+    auto duration = parse_duration(f.duration, "--duration");
+    if (!duration) return std::unexpected(duration.error());
+    options.duration = *duration;
+  }
+  auto max_error_rate = parse_error_rate(f.max_error_rate);
+  if (!max_error_rate) return std::unexpected(max_error_rate.error());
+  options.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(f.timeout_seconds * 1000));
+  options.insecure = f.client.insecure;
+  options.ca_file = f.client.ca_file;
+  options.expect = plan.expect;
+
+  const bool text = !context.global.json;
+  const bool progress = text && !context.global.quiet && ::isatty(STDERR_FILENO) != 0;
+  if (text) {
+    console.info(fmt::format("send-test {}: {} over {} connection{}{}", url.str(),
+                             f.count > 0 ? fmt::format("{} requests", f.count) : "for " + f.duration, f.concurrency,
+                             f.concurrency == 1 ? "" : "s", f.rate > 0 ? fmt::format(" at {}/s", f.rate) : ""));
+  }
+  LoadReport report;
+  report.url = url.str();
+  report.concurrency = f.concurrency;
+  report.rate = f.rate;
+  report.started_at_ms = now_ms();
+  auto stats = run_load(url, payloads, plan, options,
+                        progress ? LoadProgress([&](const LoadStats& s) { draw_progress(s, f.count); }) : LoadProgress());
+  if (progress) std::fputs("\r\x1b[K", stderr);
+  if (!stats) return std::unexpected(stats.error());
+  report.stats = std::move(*stats);
+  report.checks = evaluate(report.stats, f.max_p99_ms, *max_error_rate);
+  if (text) {
+    for (const auto& line : text_lines(report)) console.data_line(line);
+    for (const auto& c : report.checks) {
+      console.data_line(fmt::format("{} {}", c.passed ? console.paint_out(output::Tone::good, "✓")
+                                                      : console.paint_out(output::Tone::bad, "✗"),
+                                    c.message));
+    }
+  } else {
+    console.data_line(to_json(report));
+  }
+  if (!f.junit.empty()) {
+    if (auto written = file::write_private(f.junit, to_junit(report), 0644); !written) {
+      return std::unexpected(written.error());
+    }
+  }
+  const auto code = exit_code(report);
+  if (code == ExitCode::cannot_run) {
+    return fail(ErrorKind::network,
+                fmt::format("{} could not be reached: {}", url.origin(), report.stats.failures.begin()->first));
+  }
+  return code;
+}
+
 Result<ExitCode> run_send_test(Context& context, const SendTestFlags& f) {
   auto& console = context.console;
   auto url = net::parse_url(f.url);
@@ -128,6 +211,7 @@ Result<ExitCode> run_send_test(Context& context, const SendTestFlags& f) {
 
   auto payloads = payloads_of(f);
   if (!payloads) return std::unexpected(payloads.error());
+  if (f.count > 0 || !f.duration.empty()) return run_load_mode(context, f, *url, *payloads, plan);
   auto cases = f.suite == "conformance" ? conformance_cases(payloads->front(), *payloads, plan)
                                         : sample_cases(*payloads, plan);
   if (!cases) return std::unexpected(cases.error());

@@ -338,3 +338,98 @@ TEST_CASE("cli: send-test exit codes for usage and unreachable endpoints") {
     CHECK(r.exit_code == 2);
   }
 }
+
+TEST_CASE("cli: send-test load mode") {
+  SUBCASE("--count N sends N requests with unique ids over C connections and reports percentiles") {
+    Receiver receiver(verifying);
+    const auto r = run_ctg({"send-test", receiver.url(), "--event", "text.incoming.sms", "--count", "300",
+                            "--concurrency", "4", "--json"},
+                           with_secret());
+    const auto report = report_of(r);
+    CHECK(r.exit_code == 0);
+    CHECK(report["mode"] == "load");
+    CHECK(report["sent"] == 300);
+    CHECK(report["answered"] == 300);
+    CHECK(report["succeeded"] == 300);
+    CHECK(report["statuses"]["200"] == 300);
+    const auto& latency = report["latency_ms"];
+    CHECK(latency["p50"].get<double>() > 0);
+    CHECK(latency["p50"].get<double>() <= latency["p90"].get<double>());
+    CHECK(latency["p90"].get<double>() <= latency["p99"].get<double>());
+    CHECK(latency["p99"].get<double>() <= latency["max"].get<double>());
+    const auto requests = receiver.requests();
+    REQUIRE(requests.size() == 300);
+    std::set<std::string> ids;
+    for (const auto& req : requests) {
+      ids.insert(json::parse(req.body)["id"].get<std::string>());
+      CHECK(req.get_header_value("X-Ctg-Test") == "true");
+    }
+    CHECK(ids.size() == 300);  // each signed correctly too: the receiver verified all 300
+  }
+  SUBCASE("--max-error-rate judges failed answers") {
+    std::atomic<int> n{0};
+    Receiver receiver([&n](const httplib::Request&, httplib::Response& res) {
+      res.status = ++n % 10 == 0 ? 503 : 200;  // one in ten
+    });
+    auto r = run_ctg({"send-test", receiver.url(), "--event", "text.incoming.sms", "--count", "200", "--concurrency",
+                      "2", "--max-error-rate", "5%"},
+                     with_secret());
+    INFO(r.out, r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("error rate 10.00% (20 of 200) is over the budget of 5.00%") != std::string::npos);
+    CHECK(r.out.find("503 × 20") != std::string::npos);
+    r = run_ctg({"send-test", receiver.url(), "--event", "text.incoming.sms", "--count", "200", "--max-error-rate",
+                 "0.2"},
+                with_secret());
+    CHECK(r.exit_code == 0);
+  }
+  SUBCASE("--max-p99 judges latency") {
+    Receiver receiver([](const httplib::Request&, httplib::Response& res) {
+      std::this_thread::sleep_for(20ms);
+      res.status = 200;
+    });
+    TempDir dir;
+    const auto junit = dir.path() + "/load.xml";
+    const auto r = run_ctg({"send-test", receiver.url(), "--event", "text.incoming.sms", "--count", "20", "--max-p99",
+                            "5", "--junit", junit},
+                           with_secret());
+    INFO(r.out, r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("is over the budget of 5 ms") != std::string::npos);
+    const auto xml = read_file(junit);
+    CHECK(xml.find("<testcase name=\"p99 latency\" classname=\"ctg.load\"") != std::string::npos);
+    CHECK(run_process("/usr/bin/env", {"xmllint", "--noout", junit}).exit_code == 0);
+  }
+  SUBCASE("--rate paces the requests") {
+    Receiver receiver(accepts_anything);
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = run_ctg({"send-test", receiver.url(), "--event", "text.incoming.sms", "--count", "30", "--rate",
+                            "100", "--concurrency", "4"},
+                           with_secret());
+    const auto took = std::chrono::steady_clock::now() - started;
+    INFO(r.out, r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(receiver.requests().size() == 30);
+    CHECK(took >= 290ms);  // the 30th is due at 290 ms
+  }
+  SUBCASE("--duration stops sending") {
+    Receiver receiver(accepts_anything);
+    const auto r = run_ctg({"send-test", receiver.url(), "--event", "text.incoming.sms", "--duration", "300ms",
+                            "--rate", "50", "--json"},
+                           with_secret());
+    const auto report = report_of(r);
+    CHECK(r.exit_code == 0);
+    CHECK(report["sent"].get<int>() == 15);  // due at 0, 20, ..., 280 ms
+  }
+  SUBCASE("nothing listening: exit 3") {
+    const auto r = run_ctg({"send-test", fmt::format("http://127.0.0.1:{}/hook", free_port()), "--count", "5"},
+                           with_secret());
+    CHECK(r.exit_code == 3);
+    CHECK(r.out.find("connection refused × 5") != std::string::npos);
+  }
+  SUBCASE("usage") {
+    CHECK(run_ctg({"send-test", "http://127.0.0.1:1/hook", "--count", "5", "--suite", "conformance"}).exit_code == 2);
+    CHECK(run_ctg({"send-test", "http://127.0.0.1:1/hook", "--duration", "soon"}).exit_code == 2);
+    CHECK(run_ctg({"send-test", "http://127.0.0.1:1/hook", "--count", "5", "--max-error-rate", "150%"}).exit_code == 2);
+  }
+}
