@@ -16,7 +16,8 @@ v1.sms v1.whatsapp v1.imessage"
 _ctg_value_flags="--secret-file --secret --timestamp --curl --signature --request --tolerance --now --set
 --host --port --path --max-body --store --cert --key --ready-file --forward-to -H --header --events
 --max-attempts --ca-file --config --type --since --status --limit --to -o --output --event --fixture
---from-event --expect-status --max-latency --timeout --suite --junit"
+--from-event --expect-status --max-latency --timeout --suite --junit --count --concurrency --rate --duration
+--max-p99 --max-error-rate"
 
 _ctg() {
   local cur prev words cword
@@ -59,7 +60,8 @@ _ctg() {
       ;;
     --secret | --timestamp | --curl | --signature | --tolerance | --now | --set | --host | --port | --path | \
       --max-body | --forward-to | -H | --header | --max-attempts | --since | --limit | --to | --from-event | \
-      --expect-status | --max-latency | --timeout)
+      --expect-status | --max-latency | --timeout | --count | --concurrency | --rate | --duration | --max-p99 | \
+      --max-error-rate)
       return
       ;;
   esac
@@ -80,7 +82,8 @@ _ctg() {
       ;;
     send-test)
       flags="--event --fixture --from-event --store --set --secret-file --secret --no-sign --no-test-header -H --header
-        --expect-status --max-latency --timeout --ca-file --insecure --suite --junit"
+        --expect-status --max-latency --timeout --ca-file --insecure --suite --junit --count --concurrency --rate
+        --duration --max-p99 --max-error-rate"
       ;;
     events)
       case $sub in

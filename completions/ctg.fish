@@ -73,6 +73,12 @@ complete -c ctg -n "__fish_seen_subcommand_from send-test" -l ca-file -r -F -d '
 complete -c ctg -n "__fish_seen_subcommand_from send-test" -l insecure -d 'Do not verify the certificate'
 complete -c ctg -n "__fish_seen_subcommand_from send-test" -l suite -x -a conformance -d 'Run a named suite'
 complete -c ctg -n "__fish_seen_subcommand_from send-test" -l junit -r -F -d 'JUnit XML report'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l count -x -d 'Requests in load mode'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l concurrency -x -d 'Connections in load mode'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l rate -x -d 'Requests per second'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l duration -x -d 'Send for this long'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l max-p99 -x -d 'p99 latency budget (ms)'
+complete -c ctg -n "__fish_seen_subcommand_from send-test" -l max-error-rate -x -d 'Error-rate budget'
 
 # events
 complete -c ctg -n "__fish_seen_subcommand_from events; and not __fish_seen_subcommand_from list show replay to-fixture" -a list -d 'List deliveries'

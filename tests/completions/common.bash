@@ -17,6 +17,6 @@ finish() {
 help_subcommands() { awk '/^Subcommands:/{on=1;next} /^[^ ]/{on=0} on && NF {print $1}'; }
 # Flags (-x, --long) listed in a --help text's "Options:" section.
 help_flags() {
-  awk '/^(Options|Flags):/{on=1;next} /^[^ ]/{on=0} on && /^  +-/{print $1}' | tr ',' '\n' |
+  awk '/^ *(Options|Flags):/{on=1;next} /^[^ ]/{on=0} on && /^  +-/{print $1}' | tr ',' '\n' |
     grep -E '^--?[a-zA-Z]' | sed 's/=.*//' || true
 }
