@@ -17,6 +17,7 @@
 #include "ctg/core/file.hpp"
 #include "ctg/signing/signature.hpp"
 #include "ctg/tls/certificate.hpp"
+#include "listen_support.hpp"
 #include "process.hpp"
 
 using namespace ctg;
@@ -432,4 +433,38 @@ TEST_CASE("cli: send-test load mode") {
     CHECK(run_ctg({"send-test", "http://127.0.0.1:1/hook", "--duration", "soon"}).exit_code == 2);
     CHECK(run_ctg({"send-test", "http://127.0.0.1:1/hook", "--count", "5", "--max-error-rate", "150%"}).exit_code == 2);
   }
+}
+
+TEST_CASE("cli: send-test sends a --fixture file and a delivery ctg listen captured") {
+  TempDir dir;
+  std::string store;
+  SignedEvent captured = make_event("otp.reverse.verified");
+  {
+    Listener listener(dir);
+    REQUIRE(listener.ready());
+    REQUIRE(deliver(listener.port(), captured).status == 200);
+    store = listener.store();
+    REQUIRE(listener.stop() == 130);  // interrupted, per the exit-code contract
+  }
+  const auto fixture = dir.write("case.json", R"({"id":"evt_file","type":"email.incoming","timestamp":1,"api_version":"v2",
+  "data":{"from":"a@example.com","to":"b@example.com","subject":"Hi"}})");
+  Receiver receiver(verifying);
+  const auto r = run_ctg({"send-test", receiver.url(), "--fixture", fixture, "--from-event", captured.id, "--store",
+                          store, "--json"},
+                         with_secret());
+  const auto report = report_of(r);
+  CHECK(r.exit_code == 0);
+  const auto requests = receiver.requests();
+  REQUIRE(requests.size() == 2);
+  const auto from_file = json::parse(requests[0].body);
+  const auto from_journal = json::parse(requests[1].body);
+  CHECK(from_file["type"] == "email.incoming");
+  CHECK(from_file["data"]["subject"] == "Hi");
+  CHECK(from_file["id"] != "evt_file");  // a fresh id and timestamp for each send
+  CHECK(from_file["timestamp"] != 1);
+  CHECK(from_journal["type"] == "otp.reverse.verified");
+  CHECK(from_journal["id"] != captured.id);
+  CHECK(from_journal["data"] == json::parse(captured.body)["data"]);
+  // Named by what the receiver answered: the verifying receiver checked both signatures.
+  CHECK(report["passed"] == 2);
 }
