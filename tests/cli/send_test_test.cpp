@@ -275,6 +275,29 @@ TEST_CASE("cli: send-test over HTTPS with a CA made for the test") {
     CHECK(r.exit_code == 0);
     CHECK(r.out.find("1 passed") != std::string::npos);
   }
+  SUBCASE("--insecure skips verification, and says so") {
+    const auto r = run_ctg({"send-test", receiver.url("https"), "--event", "text.incoming.sms", "--insecure"},
+                           with_secret());
+    INFO(r.out, r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find("warning: --insecure: the endpoint's certificate is not verified") != std::string::npos);
+  }
+  SUBCASE("load mode over TLS") {
+    const auto r = run_ctg({"send-test", receiver.url("https"), "--event", "text.incoming.sms", "--count", "40",
+                            "--concurrency", "4", "--ca-file", files.ca_file, "--json"},
+                           with_secret());
+    const auto report = report_of(r);
+    CHECK(r.exit_code == 0);
+    CHECK(report["succeeded"] == 40);
+    CHECK(receiver.requests().size() == 40);
+  }
+  SUBCASE("load mode without the CA: exit 3, the TLS reason given") {
+    const auto r = run_ctg({"send-test", receiver.url("https"), "--event", "text.incoming.sms", "--count", "3"},
+                           with_secret());
+    INFO(r.out, r.err);
+    CHECK(r.exit_code == 3);
+    CHECK(r.err.find("TLS: unable to get local issuer certificate") != std::string::npos);
+  }
   SUBCASE("fails with a clear message without it: exit 3") {
     const auto r = run_ctg({"send-test", receiver.url("https"), "--event", "text.incoming.sms"}, with_secret());
     INFO(r.out, r.err);
