@@ -341,6 +341,14 @@ Failure Client::Impl::describe_verification() {
                       verification_message(record.error, record.error_depth, subject, leaf, origin.host));
 }
 
+std::string describe_tls_failure(::ssl_st* ssl, const std::string& host) {
+  const long error = SSL_get_verify_result(ssl);
+  if (error == X509_V_OK) return handshake_message();
+  ERR_clear_error();
+  const auto leaf = inspect(SSL_get0_peer_certificate(ssl));
+  return verification_message(static_cast<int>(error), 0, leaf, leaf, host);
+}
+
 Client::Client(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 Client::~Client() = default;
 

@@ -27,6 +27,8 @@
 #include "ctg/core/error.hpp"
 #include "ctg/net/url.hpp"
 
+struct ssl_st;  // OpenSSL's SSL
+
 namespace ctg::net {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
@@ -73,6 +75,12 @@ struct Failure {
   std::string message;
   std::chrono::microseconds latency{0};
 };
+
+// Why a TLS handshake on `ssl` (a client connection to `host`, verifying with SSL_VERIFY_PEER) just
+// failed, in the words of Failure's tls messages above: the certificate's problem when verification
+// failed (taken as the server's own certificate's), else the handshake's reason from OpenSSL's
+// error queue. For clients that drive OpenSSL themselves (send-test's load mode).
+std::string describe_tls_failure(::ssl_st* ssl, const std::string& host);
 
 class Client {
  public:

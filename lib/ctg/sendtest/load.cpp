@@ -24,6 +24,7 @@
 
 #include "ctg/core/text.hpp"
 #include "ctg/events/fixtures.hpp"
+#include "ctg/net/http_client.hpp"
 #include "ctg/signing/signature.hpp"
 
 #ifndef CTG_VERSION
@@ -288,18 +289,6 @@ struct Connection {
   bool in_flight = false;
 };
 
-std::string tls_failure(SSL* ssl) {
-  const long verify = SSL_get_verify_result(ssl);
-  if (verify != X509_V_OK) return fmt::format("TLS: {}", X509_verify_cert_error_string(verify));
-  const unsigned long e = ERR_peek_last_error();
-  if (e != 0) {
-    std::array<char, 256> buffer{};
-    ERR_error_string_n(e, buffer.data(), buffer.size());
-    return fmt::format("TLS: handshake failed: {}", buffer.data());
-  }
-  return "TLS: handshake failed";
-}
-
 class Engine {
  public:
   Engine(const net::Url& url, const LoadOptions& options, RequestMaker& maker, const LoadProgress& progress)
@@ -536,7 +525,7 @@ class Engine {
     const int error = SSL_get_error(c.ssl.get(), rc);
     if (error == SSL_ERROR_WANT_READ) return interest(i, EPOLLIN);
     if (error == SSL_ERROR_WANT_WRITE) return interest(i, EPOLLOUT);
-    failed(i, tls_failure(c.ssl.get()));
+    failed(i, net::describe_tls_failure(c.ssl.get(), m_url.host));
   }
 
   void write(std::size_t i) {
