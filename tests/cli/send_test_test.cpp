@@ -159,6 +159,38 @@ TEST_CASE("cli: send-test --event, --set, --no-test-header and -H shape what is 
   }
 }
 
+TEST_CASE("cli: send-test --no-sign sends no signature, even with a secret") {
+  Receiver receiver(accepts_anything);
+  const auto r = run_ctg({"send-test", receiver.url(), "--event", "text.incoming.sms", "--no-sign"}, with_secret());
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  REQUIRE(receiver.requests().size() == 1);
+  CHECK_FALSE(receiver.requests()[0].has_header("Contiguity-Signature"));
+  // And a verifying receiver refuses exactly that.
+  Receiver strict(verifying);
+  CHECK(run_ctg({"send-test", strict.url(), "--event", "text.incoming.sms", "--no-sign"}, with_secret()).exit_code == 1);
+}
+
+TEST_CASE("cli: send-test load mode draws progress on a terminal only") {
+  Receiver receiver([](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(5ms);
+    res.status = 200;
+  });
+  const std::string command = fmt::format("{} send-test {} --event text.incoming.sms --count 300 --concurrency 2",
+                                          CTG_BINARY, receiver.url());
+  // script(1) gives the command a pseudo-terminal.
+  const auto tty = run_process("/usr/bin/script", {"-qec", command, "/dev/null"}, with_secret());
+  INFO(tty.out, tty.err);
+  CHECK(tty.exit_code == 0);
+  CHECK(tty.out.find("/300") != std::string::npos);  // "[######......] 80/300  ..."
+  CHECK(tty.out.find("300 requests in") != std::string::npos);
+  const auto piped = run_ctg({"send-test", receiver.url(), "--event", "text.incoming.sms", "--count", "150",
+                              "--concurrency", "2"},
+                             with_secret());
+  CHECK(piped.exit_code == 0);
+  CHECK(piped.err.find("/150") == std::string::npos);
+}
+
 TEST_CASE("cli: send-test --suite conformance") {
   SUBCASE("a correct verifying receiver passes every case") {
     Receiver receiver(verifying);
