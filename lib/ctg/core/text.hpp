@@ -37,6 +37,10 @@ std::string_view trim(std::string_view s);
 // Splits on `sep`; empty fields are kept.
 std::vector<std::string_view> split(std::string_view s, char sep);
 
+// `s` as XML 1.0 text or attribute value: markup and quotes escaped, tab/CR/LF as character
+// references, other control characters and bytes that are not UTF-8 as U+FFFD.
+std::string xml_text(std::string_view s);
+
 // Quotes a string for a POSIX shell: 'it'\''s'.
 std::string shell_quote(std::string_view s);
 

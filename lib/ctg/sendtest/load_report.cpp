@@ -42,29 +42,6 @@ Result<double> parse_number(std::string_view text) {
   return value;
 }
 
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<double> parse_error_rate(std::string_view text) {
@@ -194,10 +171,10 @@ std::string to_junit(const LoadReport& report) {
   xml += fmt::format("    <properties>\n      <property name=\"url\" value=\"{}\"/>\n"
                      "      <property name=\"requests\" value=\"{}\"/>\n      <property name=\"concurrency\" value=\"{}\"/>\n"
                      "    </properties>\n",
-                     xml_escape(report.url), report.stats.sent, report.concurrency);
+                     text::xml_text(report.url), report.stats.sent, report.concurrency);
   for (const auto& c : report.checks) {
-    xml += fmt::format("    <testcase name=\"{}\" classname=\"ctg.load\" time=\"{:.3f}\">\n", xml_escape(c.name), seconds);
-    if (!c.passed) xml += fmt::format("      <failure message=\"{}\" type=\"failed\"/>\n", xml_escape(c.message));
+    xml += fmt::format("    <testcase name=\"{}\" classname=\"ctg.load\" time=\"{:.3f}\">\n", text::xml_text(c.name), seconds);
+    if (!c.passed) xml += fmt::format("      <failure message=\"{}\" type=\"failed\"/>\n", text::xml_text(c.message));
     xml += "    </testcase>\n";
   }
   xml += "  </testsuite>\n</testsuites>\n";

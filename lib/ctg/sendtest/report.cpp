@@ -22,64 +22,6 @@ double seconds(std::chrono::microseconds us) {
   return static_cast<double>(us.count()) / 1e6;
 }
 
-// Text for XML 1.0: markup escaped, characters XML cannot hold (most C0 controls) and bytes that
-// are not UTF-8 replaced by U+FFFD.
-std::string xml_text(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const char c = s[i];
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x80) {
-      const std::size_t len = (u & 0xE0) == 0xC0 ? 2 : (u & 0xF0) == 0xE0 ? 3 : (u & 0xF8) == 0xF0 ? 4 : 1;
-      const auto sequence = s.substr(i, len);
-      if (sequence.size() == len && len > 1 && !text::find_invalid_utf8(sequence)) {
-        out += sequence;
-        i += len;
-      } else {
-        out += "\xEF\xBF\xBD";
-        ++i;
-      }
-      continue;
-    }
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      case '\n':
-        out += "&#10;";
-        break;
-      case '\t':
-        out += "&#9;";
-        break;
-      case '\r':
-        out += "&#13;";
-        break;
-      default:
-        if (u < 0x20) {
-          out += "\xEF\xBF\xBD";
-        } else {
-          out += c;
-        }
-    }
-    ++i;
-  }
-  return out;
-}
-
 std::string iso_time(std::int64_t unix_ms) {
   const std::time_t t = unix_ms / 1000;
   std::tm utc{};
@@ -198,28 +140,28 @@ std::string to_junit(const Report& report) {
     }
     xml += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" "
                        "time=\"{:.3f}\" timestamp=\"{}\">\n",
-                       xml_text(suite), t.total(), t.failed, t.errors, t.skipped, seconds(time),
+                       text::xml_text(suite), t.total(), t.failed, t.errors, t.skipped, seconds(time),
                        iso_time(report.started_at_ms));
     xml += fmt::format("    <properties>\n      <property name=\"url\" value=\"{}\"/>\n    </properties>\n",
-                       xml_text(report.url));
+                       text::xml_text(report.url));
     for (const auto* o : by_suite[suite]) {
       const auto& [c, r] = *o;
-      xml += fmt::format("    <testcase name=\"{}\" classname=\"ctg.{}\" time=\"{:.3f}\">\n", xml_text(c.name),
-                         xml_text(suite), seconds(r.latency));
+      xml += fmt::format("    <testcase name=\"{}\" classname=\"ctg.{}\" time=\"{:.3f}\">\n", text::xml_text(c.name),
+                         text::xml_text(suite), seconds(r.latency));
       xml += fmt::format("      <properties>\n        <property name=\"type\" value=\"{}\"/>\n      </properties>\n",
-                         xml_text(c.type));
-      const std::string body = xml_text(fmt::format("{}\nsends: {}\nrisk: {}", r.message, c.what, c.risk));
+                         text::xml_text(c.type));
+      const std::string body = text::xml_text(fmt::format("{}\nsends: {}\nrisk: {}", r.message, c.what, c.risk));
       switch (r.verdict) {
         case Verdict::passed:
           break;
         case Verdict::failed:
-          xml += fmt::format("      <failure message=\"{}\" type=\"failed\">{}</failure>\n", xml_text(r.message), body);
+          xml += fmt::format("      <failure message=\"{}\" type=\"failed\">{}</failure>\n", text::xml_text(r.message), body);
           break;
         case Verdict::error:
-          xml += fmt::format("      <error message=\"{}\" type=\"unreachable\">{}</error>\n", xml_text(r.message), body);
+          xml += fmt::format("      <error message=\"{}\" type=\"unreachable\">{}</error>\n", text::xml_text(r.message), body);
           break;
         case Verdict::skipped:
-          xml += fmt::format("      <skipped message=\"{}\"/>\n", xml_text(r.message));
+          xml += fmt::format("      <skipped message=\"{}\"/>\n", text::xml_text(r.message));
           break;
       }
       xml += "    </testcase>\n";
