@@ -80,8 +80,7 @@ class RequestMaker {
       auto body = events::instantiate_body(payload.body, options);
       if (!body) return std::unexpected(body.error());
       Template t{std::move(*body), 0};
-      t.id_at = t.body.find(marker);
-      if (t.id_at == std::string::npos) t.id_at = std::string::npos;  // a legacy v1 body has no id
+      t.id_at = t.body.find(marker);  // npos for a legacy v1 body, which has no id
       m_templates.push_back(std::move(t));
     }
     m_rendered_at = now;
