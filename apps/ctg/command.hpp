@@ -63,5 +63,6 @@ void add_completion_command(CLI::App& root, Registry& registry);
 void add_listen_command(CLI::App& root, Registry& registry);
 void add_events_command(CLI::App& root, Registry& registry);
 void add_send_test_command(CLI::App& root, Registry& registry);
+void add_check_command(CLI::App& root, Registry& registry);
 
 }  // namespace ctg::app

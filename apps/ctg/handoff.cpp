@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "check_command.hpp"
 #include "events_command.hpp"
 #include "listen_session.hpp"
 #include "send_test_command.hpp"
@@ -58,6 +59,10 @@ Run replay_run(std::shared_ptr<EventsFlags> flags) {
 }
 
 Run send_test_run(std::shared_ptr<SendTestFlags> flags) {
+  return [flags](Context& context) { return hand_over(context); };
+}
+
+Run check_run(std::shared_ptr<CheckFlags> flags) {
   return [flags](Context& context) { return hand_over(context); };
 }
 

@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
   app::add_listen_command(app, registry);
   app::add_events_command(app, registry);
   app::add_send_test_command(app, registry);
+  app::add_check_command(app, registry);
   app::add_sign_command(app, registry);
   app::add_verify_command(app, registry);
   app::add_fixtures_command(app, registry);
