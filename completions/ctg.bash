@@ -1,7 +1,7 @@
 # bash completion for ctg                                        -*- shell-script -*-
 # Install: ctg completion bash > ~/.local/share/bash-completion/completions/ctg
 
-_ctg_commands="listen send-test events sign verify fixtures completion help"
+_ctg_commands="listen send-test check events sign verify fixtures completion help"
 _ctg_global_flags="--json --no-color -v --verbose -q --quiet -h --help"
 _ctg_event_types="text.incoming.sms text.incoming.mms text.delivery.confirmed text.delivery.failed
 imessage.incoming numbers.substitution otp.reverse.verified email.incoming
@@ -84,6 +84,9 @@ _ctg() {
       flags="--event --fixture --from-event --store --set --secret-file --secret --no-sign --no-test-header -H --header
         --expect-status --max-latency --timeout --ca-file --insecure --suite --junit --count --concurrency --rate
         --duration --max-p99 --max-error-rate"
+      ;;
+    check)
+      flags="--ca-file --secret-file --secret --max-latency --timeout --grade --junit --fail-on"
       ;;
     events)
       case $sub in

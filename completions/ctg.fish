@@ -1,7 +1,7 @@
 # fish completion for ctg
 # Install: ctg completion fish > ~/.config/fish/completions/ctg.fish
 
-set -l ctg_commands listen send-test events sign verify fixtures completion help
+set -l ctg_commands listen send-test check events sign verify fixtures completion help
 set -l ctg_event_types text.incoming.sms text.incoming.mms text.delivery.confirmed text.delivery.failed \
     imessage.incoming numbers.substitution otp.reverse.verified email.incoming \
     identity.verification_session.started identity.verification_session.processing \
@@ -25,6 +25,7 @@ complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -l version -d
 # Commands
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a listen -d 'Receive webhooks locally'
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a send-test -d 'Send signed sample events and judge the answers'
+complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a check -d 'Check HTTPS as a webhook sender sees it'
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a events -d 'The journal of received deliveries'
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a sign -d 'Sign a body as Contiguity does'
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a verify -d 'Verify a delivery signature'
@@ -79,6 +80,16 @@ complete -c ctg -n "__fish_seen_subcommand_from send-test" -l rate -x -d 'Reques
 complete -c ctg -n "__fish_seen_subcommand_from send-test" -l duration -x -d 'Send for this long'
 complete -c ctg -n "__fish_seen_subcommand_from send-test" -l max-p99 -x -d 'p99 latency budget (ms)'
 complete -c ctg -n "__fish_seen_subcommand_from send-test" -l max-error-rate -x -d 'Error-rate budget'
+
+# check
+complete -c ctg -n "__fish_seen_subcommand_from check" -l ca-file -r -F -d 'Trust this CA bundle'
+complete -c ctg -n "__fish_seen_subcommand_from check" -l secret-file -r -F -d 'File holding the webhook secret'
+complete -c ctg -n "__fish_seen_subcommand_from check" -l secret -x -d 'Webhook secret'
+complete -c ctg -n "__fish_seen_subcommand_from check" -l max-latency -x -d 'Latency budget (ms)'
+complete -c ctg -n "__fish_seen_subcommand_from check" -l timeout -x -d 'Give up on each step after SECONDS'
+complete -c ctg -n "__fish_seen_subcommand_from check" -l grade -d 'Add a letter grade'
+complete -c ctg -n "__fish_seen_subcommand_from check" -l junit -r -F -d 'JUnit XML report'
+complete -c ctg -n "__fish_seen_subcommand_from check" -l fail-on -x -a 'fail warn' -d 'Exit 1 on fail or warn'
 
 # events
 complete -c ctg -n "__fish_seen_subcommand_from events; and not __fish_seen_subcommand_from list show replay to-fixture" -a list -d 'List deliveries'
