@@ -122,8 +122,12 @@ Probes run_probes(const CheckOptions& o, const std::vector<Address>& addresses) 
       return probe(addresses, o.url.port, params, o.timeout, req);
     });
   };
+  // The main connection offers what a sender's client offers (OpenSSL's defaults), so that the
+  // cipher it negotiates is the one deliveries would use; security level 0 still lets it see
+  // a weak certificate instead of refusing it.
   TlsParams main_params = base;
   main_params.ocsp = true;
+  main_params.cipher_list = "DEFAULT:@SECLEVEL=0";
   auto main = launch(main_params, &request);
 
   std::map<int, std::future<ProbeResult>> versions;

@@ -39,7 +39,7 @@ struct TlsParams {
   std::string server_name;  // SNI; not sent when empty (IP literal hosts)
   int min_version = 0;      // TLS1_VERSION, ...; 0: the lowest this OpenSSL can do
   int max_version = 0;      // 0: the highest
-  std::string cipher_list;  // TLS <= 1.2 cipher string; empty: every cipher this OpenSSL has
+  std::string cipher_list;  // TLS <= 1.2 cipher string; empty: every cipher this OpenSSL has, at security level 0
   bool ocsp = false;        // ask for a stapled OCSP answer
 };
 
