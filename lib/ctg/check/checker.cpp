@@ -333,7 +333,7 @@ Finding judge_aead(const ProbeResult& main) {
 
 // ---- HTTP findings -----------------------------------------------------------------------------
 
-void judge_http(const CheckOptions& o, const Probes& p, std::vector<Finding>& out) {
+void judge_http(const Probes& p, std::vector<Finding>& out) {
   const auto& main = p.main;
   if (!main.answer) {
     out.push_back(make("http_post", "HTTP/1.1 POST", Severity::fail,
@@ -396,7 +396,6 @@ void judge_http(const CheckOptions& o, const Probes& p, std::vector<Finding>& ou
                        fmt::format("an event signed with the wrong secret was answered {}: it should get 4xx", status),
                        "verify Contiguity-Signature and answer 401 when it does not match"));
   }
-  (void)o;
 }
 
 Finding judge_hsts(const ProbeResult& main) {
@@ -581,7 +580,7 @@ Report run_check(const CheckOptions& o) {
   }
 
   // HTTP.
-  judge_http(o, p, out);
+  judge_http(p, out);
   const Micros total = resolved->took + main.connect_time + main.tls_time + (main.answer ? main.answer->first_byte : Micros{0});
   out.push_back(judge_latency(std::chrono::duration_cast<milliseconds>(total), o.max_latency, main.timed_out));
   out.push_back(judge_hsts(main));

@@ -170,11 +170,12 @@ std::vector<std::pair<std::string, std::string>> parse_headers(std::string_view 
 // Sends `request` and reads one answer.
 void exchange(SSL* ssl, const std::string& request, std::chrono::milliseconds timeout, ProbeResult& result) {
   ERR_clear_error();
+  errno = 0;
   std::size_t sent = 0;
   while (sent < request.size()) {
     const int n = SSL_write(ssl, request.data() + sent, static_cast<int>(request.size() - sent));
     if (n <= 0) {
-      result.timed_out = errno == EAGAIN;
+      result.timed_out = errno == EAGAIN;  // SO_SNDTIMEO ran out
       result.error = result.timed_out ? fmt::format("timed out after {} ms sending the request", timeout.count())
                                       : "the connection closed while the request was sent";
       return;
@@ -187,6 +188,7 @@ void exchange(SSL* ssl, const std::string& request, std::chrono::milliseconds ti
   std::array<char, 16 * 1024> buffer;
   Answer answer;
   while (true) {
+    errno = 0;
     const int n = SSL_read(ssl, buffer.data(), static_cast<int>(buffer.size()));
     const bool eof = n <= 0;
     if (!eof) {
