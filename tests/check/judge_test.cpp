@@ -50,11 +50,15 @@ TEST_CASE("key strength: RSA below 2048 bits and EC below P-256 fail") {
 }
 
 TEST_CASE("latency: WARN over the budget, FAIL over a sender's 5 s or on a timeout") {
-  CHECK(judge_latency(150ms, 2000ms, false).severity == Severity::pass);
-  CHECK(judge_latency(2500ms, 2000ms, false).severity == Severity::warn);
-  CHECK(judge_latency(2500ms, 2000ms, false).message.find("over the budget of 2000 ms") != std::string::npos);
-  CHECK(judge_latency(6000ms, 10000ms, false).severity == Severity::fail);
-  CHECK(judge_latency(10ms, 2000ms, true).severity == Severity::fail);
+  const Phases quick{.dns = 1ms, .connect = 20ms, .tls = 40ms, .first_byte = 89ms};
+  CHECK(judge_latency(quick, 2000ms, false).severity == Severity::pass);
+  CHECK(judge_latency(quick, 2000ms, false).message ==
+        "150 ms from DNS to the answer's first byte (DNS 1.0, connect 20.0, TLS 40.0, answer 89.0)");
+  const Phases slow{.first_byte = 2500ms};
+  CHECK(judge_latency(slow, 2000ms, false).severity == Severity::warn);
+  CHECK(judge_latency(slow, 2000ms, false).message.find("over the budget of 2000 ms") != std::string::npos);
+  CHECK(judge_latency(Phases{.first_byte = 6000ms}, 10000ms, false).severity == Severity::fail);
+  CHECK(judge_latency(Phases{.first_byte = 10ms}, 2000ms, true).severity == Severity::fail);
 }
 
 TEST_CASE("grade: SSL Labs' weights and bands, with the caps for legacy protocols, trust and names") {

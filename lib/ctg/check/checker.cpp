@@ -465,13 +465,16 @@ Finding judge_key(const std::string& key_type, int key_bits) {
               "use an RSA key of 2048 bits or more, or an EC P-256 key");
 }
 
-Finding judge_latency(milliseconds total, milliseconds budget, bool timed_out) {
+Finding judge_latency(const Phases& phases, milliseconds budget, bool timed_out) {
   const std::string title = "Latency";
+  const auto total = std::chrono::duration_cast<milliseconds>(phases.total());
   if (timed_out) {
     return make("latency", title, Severity::fail, "no answer before the timeout",
                 "answer at once and process later (a queue): senders give up after a few seconds");
   }
-  const std::string took = fmt::format("{} ms from DNS to the answer's first byte", total.count());
+  const std::string took =
+      fmt::format("{} ms from DNS to the answer's first byte (DNS {:.1f}, connect {:.1f}, TLS {:.1f}, answer {:.1f})",
+                  total.count(), ms(phases.dns), ms(phases.connect), ms(phases.tls), ms(phases.first_byte));
   if (total > k_sender_timeout) {
     return make("latency", title, Severity::fail, fmt::format("{}: senders time out at about 5 s", took),
                 "answer at once and process later (a queue)");
@@ -581,8 +584,11 @@ Report run_check(const CheckOptions& o) {
 
   // HTTP.
   judge_http(p, out);
-  const Micros total = resolved->took + main.connect_time + main.tls_time + (main.answer ? main.answer->first_byte : Micros{0});
-  out.push_back(judge_latency(std::chrono::duration_cast<milliseconds>(total), o.max_latency, main.timed_out));
+  const Phases phases{.dns = resolved->took,
+                      .connect = main.connect_time,
+                      .tls = main.tls_time,
+                      .first_byte = main.answer ? main.answer->first_byte : Micros{0}};
+  out.push_back(judge_latency(phases, o.max_latency, main.timed_out));
   out.push_back(judge_hsts(main));
   out.push_back(make("ocsp_stapling", "OCSP stapling", Severity::info,
                      main.ocsp_stapled ? "stapled" : "not stapled (senders rarely check revocation)"));
