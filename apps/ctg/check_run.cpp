@@ -5,6 +5,7 @@
 #include "ctg/check/checker.hpp"
 #include "ctg/core/clock.hpp"
 #include "ctg/core/file.hpp"
+#include "ctg/net/http_client.hpp"
 
 namespace ctg::app {
 
@@ -28,7 +29,7 @@ Result<ExitCode> run_check(Context& context, const CheckFlags& f) {
   check::CheckOptions options;
   options.url = *url;
   if (!f.ca_file.empty()) {
-    if (auto usable = check::check_ca_file(f.ca_file); !usable) return std::unexpected(usable.error());
+    if (auto usable = net::check_ca_file(f.ca_file); !usable) return std::unexpected(usable.error());
     options.store.ca_file = f.ca_file;
   }
   auto secrets = load_secrets(f.secrets, console);

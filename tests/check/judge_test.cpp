@@ -8,10 +8,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ctg/check/checker.hpp"
+#include "ctg/check/judge.hpp"
 #include "ctg/check/report.hpp"
 #include "ctg/check/trust.hpp"
 #include "ctg/core/file.hpp"
+#include "ctg/net/http_client.hpp"
 #include "ctg/tls/certificate.hpp"
 
 using namespace ctg;
@@ -222,10 +223,10 @@ TEST_CASE("hostname: SAN DNS names with wildcards, and SAN IP addresses") {
 }
 
 TEST_CASE("a CA file that cannot be read or holds no certificate is refused before anything is sent") {
-  CHECK(check_ca_file("/nonexistent/ca.pem").error().kind == ErrorKind::io);
+  CHECK(net::check_ca_file("/nonexistent/ca.pem").error().kind == ErrorKind::io);
   const auto path = (std::filesystem::temp_directory_path() / "ctg-check-test-empty.pem").string();
   REQUIRE(file::write_private(path, "nothing here\n", 0644).has_value());
-  CHECK(check_ca_file(path).error().kind == ErrorKind::usage);
+  CHECK(net::check_ca_file(path).error().kind == ErrorKind::usage);
   std::filesystem::remove(path);
 }
 

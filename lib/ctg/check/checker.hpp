@@ -35,16 +35,4 @@ struct CheckOptions {
 // that cannot be reached is a FAIL finding.
 Report run_check(const CheckOptions& options);
 
-// Pieces of the judgement, exposed for tests. `now` and the dates are Unix seconds.
-Finding judge_validity(std::int64_t not_before, std::int64_t not_after, std::int64_t now);
-Finding judge_key(const std::string& key_type, int key_bits);
-// The RSA key size of the same strength (NIST SP 800-57): EC P-256 is 3072, P-384 7680.
-int rsa_equivalent_bits(const std::string& key_type, int key_bits);
-// The time of each phase of the main connection; their sum is judged against the budget.
-struct Phases {
-  std::chrono::microseconds dns{0}, connect{0}, tls{0}, first_byte{0};
-  std::chrono::microseconds total() const { return dns + connect + tls + first_byte; }
-};
-Finding judge_latency(const Phases& phases, std::chrono::milliseconds budget, bool timed_out);
-
 }  // namespace ctg::check

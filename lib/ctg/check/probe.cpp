@@ -274,7 +274,7 @@ Result<Resolved> resolve(const std::string& host, std::uint16_t port) {
   return resolved;
 }
 
-ProbeResult probe(const std::vector<Address>& addresses, std::uint16_t, const TlsParams& params,
+ProbeResult probe(const std::vector<Address>& addresses, const TlsParams& params,
                   std::chrono::milliseconds timeout, const std::string* request) {
   ProbeResult result;
   ERR_clear_error();

@@ -77,7 +77,7 @@ struct ProbeResult {
 // Connects to the first address that accepts (within `timeout` each), handshakes with `params`,
 // and, when `request` is given (a whole HTTP/1.1 request, "Connection: close"), sends it and reads
 // the answer. Each step waits at most `timeout`.
-ProbeResult probe(const std::vector<Address>& addresses, std::uint16_t port, const TlsParams& params,
+ProbeResult probe(const std::vector<Address>& addresses, const TlsParams& params,
                   std::chrono::milliseconds timeout, const std::string* request = nullptr);
 
 // The OpenSSL name of a version constant: "TLSv1.3", "TLSv1", "SSLv3".

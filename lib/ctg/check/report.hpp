@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ctg::check {
@@ -23,6 +24,10 @@ struct Finding {
   std::string message;  // what was found, one line
   std::string fix;      // for fail and warn: what to do, one line
 };
+
+inline Finding finding(std::string id, std::string title, Severity severity, std::string message, std::string fix = {}) {
+  return Finding{std::move(id), std::move(title), severity, std::move(message), std::move(fix)};
+}
 
 // What the grade is computed from (design.md: protocol 30 %, key exchange 30 %, cipher 40 %).
 struct GradeInputs {

@@ -1,6 +1,5 @@
 #include "ctg/check/trust.hpp"
 
-#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -12,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "ctg/core/file.hpp"
+#include "ctg/net/url.hpp"
 
 namespace ctg::check {
 
@@ -71,14 +70,6 @@ int tolerant_callback(int ok, X509_STORE_CTX* ctx) {
 
 }  // namespace
 
-Result<void> check_ca_file(const std::string& path) {
-  auto content = file::read(path);
-  if (!content) return std::unexpected(content.error());  // "cannot read x.pem: no such file or directory"
-  if (content->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-    return fail(ErrorKind::usage, fmt::format("CA file {} holds no PEM certificate", path));
-  }
-  return {};
-}
 
 Result<Trust> verify_chain(const std::vector<std::string>& chain_pem, const TrustStore& trust_store, std::int64_t now) {
   if (chain_pem.empty()) return fail(ErrorKind::invalid_input, "the server sent no certificate");
@@ -157,9 +148,7 @@ bool matches_host(const std::string& leaf_pem, const std::string& host) {
     ERR_clear_error();
     return false;
   }
-  std::array<unsigned char, 16> ip{};
-  const bool is_ip = ::inet_pton(AF_INET, host.c_str(), ip.data()) == 1 || ::inet_pton(AF_INET6, host.c_str(), ip.data()) == 1;
-  const int rc = is_ip ? X509_check_ip_asc(leaf.get(), host.c_str(), 0)
+  const int rc = net::is_ip_address(host) ? X509_check_ip_asc(leaf.get(), host.c_str(), 0)
                        : X509_check_host(leaf.get(), host.c_str(), host.size(), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, nullptr);
   ERR_clear_error();
   return rc == 1;

@@ -15,9 +15,6 @@ struct TrustStore {
   std::string ca_file;  // empty: the system's trusted roots
 };
 
-// Errors (io): "cannot read CA file x.pem: ..."; (usage) "CA file x.pem holds no PEM certificate".
-Result<void> check_ca_file(const std::string& path);
-
 struct Trust {
   enum class Outcome {
     trusted,         // chains to a root of the store

@@ -78,11 +78,6 @@ int record_verification(int ok, X509_STORE_CTX* store) {
   return ok;
 }
 
-bool is_ip_address(const std::string& host) {
-  std::array<unsigned char, sizeof(in6_addr)> buffer{};
-  return ::inet_pton(AF_INET, host.c_str(), buffer.data()) == 1 ||
-         ::inet_pton(AF_INET6, host.c_str(), buffer.data()) == 1;
-}
 
 std::string lower_errno(int err) {
   std::string text = std::strerror(err);
@@ -266,7 +261,9 @@ bool has_header(const HeaderList& headers, std::string_view name) {
   return std::any_of(headers.begin(), headers.end(), [&](const auto& h) { return header_name_equals(h.first, name); });
 }
 
-// Makes sure `path` holds at least one PEM certificate. Errors (io, usage).
+
+}  // namespace
+
 Result<void> check_ca_file(const std::string& path) {
   auto bio = std::unique_ptr<BIO, decltype(&BIO_free_all)>(BIO_new_file(path.c_str(), "r"), &BIO_free_all);
   if (!bio) {
@@ -282,8 +279,6 @@ Result<void> check_ca_file(const std::string& path) {
   }
   return {};
 }
-
-}  // namespace
 
 struct Client::Impl {
   Url origin;

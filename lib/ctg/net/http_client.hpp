@@ -82,6 +82,11 @@ struct Failure {
 // error queue. For clients that drive OpenSSL themselves (send-test's load mode).
 std::string describe_tls_failure(::ssl_st* ssl, const std::string& host);
 
+// Makes sure `path` holds at least one PEM certificate, before anything is sent. Errors: (io)
+// "cannot read CA file x.pem: no such file or directory"; (usage) "CA file x.pem holds no PEM
+// certificate".
+Result<void> check_ca_file(const std::string& path);
+
 class Client {
  public:
   // REQUIRES: url.scheme is http or https. Errors: an unreadable ca_file (io: "cannot read CA file

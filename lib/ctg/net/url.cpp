@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <array>
 #include <cctype>
 #include <charconv>
 
@@ -129,6 +130,12 @@ Result<Url> parse_url(std::string_view input) {
   url.target = target.starts_with('?') ? "/" + std::string(target) : std::string(target);
   if (url.target.empty()) url.target = "/";
   return url;
+}
+
+bool is_ip_address(const std::string& host) {
+  std::array<unsigned char, sizeof(in6_addr)> buffer{};
+  return ::inet_pton(AF_INET, host.c_str(), buffer.data()) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), buffer.data()) == 1;
 }
 
 }  // namespace ctg::net

@@ -31,4 +31,7 @@ struct Url {
 // message does not repeat the URL).
 Result<Url> parse_url(std::string_view text);
 
+// Whether `host` is an IPv4 or IPv6 address (no brackets) rather than a name.
+bool is_ip_address(const std::string& host);
+
 }  // namespace ctg::net
