@@ -64,5 +64,7 @@ void add_listen_command(CLI::App& root, Registry& registry);
 void add_events_command(CLI::App& root, Registry& registry);
 void add_send_test_command(CLI::App& root, Registry& registry);
 void add_check_command(CLI::App& root, Registry& registry);
+void add_register_command(CLI::App& root, Registry& registry);
+void add_login_command(CLI::App& root, Registry& registry);
 
 }  // namespace ctg::app

@@ -17,6 +17,7 @@
 #include "check_command.hpp"
 #include "events_command.hpp"
 #include "listen_session.hpp"
+#include "register_command.hpp"
 #include "send_test_command.hpp"
 
 namespace ctg::app {
@@ -63,6 +64,18 @@ Run send_test_run(std::shared_ptr<SendTestFlags> flags) {
 }
 
 Run check_run(std::shared_ptr<CheckFlags> flags) {
+  return [flags](Context& context) { return hand_over(context); };
+}
+
+Run register_run(std::shared_ptr<RegisterFlags> flags) {
+  return [flags](Context& context) { return hand_over(context); };
+}
+
+Run webhooks_list_run(std::shared_ptr<WebhooksFlags> flags) {
+  return [flags](Context& context) { return hand_over(context); };
+}
+
+Run webhooks_delete_run(std::shared_ptr<WebhooksFlags> flags) {
   return [flags](Context& context) { return hand_over(context); };
 }
 

@@ -100,6 +100,8 @@ int main(int argc, char** argv) {
   app::add_events_command(app, registry);
   app::add_send_test_command(app, registry);
   app::add_check_command(app, registry);
+  app::add_register_command(app, registry);
+  app::add_login_command(app, registry);
   app::add_sign_command(app, registry);
   app::add_verify_command(app, registry);
   app::add_fixtures_command(app, registry);

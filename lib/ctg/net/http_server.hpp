@@ -57,6 +57,9 @@ class Responder {
   std::uint64_t m_request = 0;  // which request of the connection this answers
 };
 
+// "OK", "Not Found", "Too Many Requests", ... (a generic phrase for codes not listed).
+std::string_view reason_phrase(int status);
+
 using ServerHandler = std::function<void(ServerRequest&& request, Responder respond)>;
 
 struct ServerOptions {
