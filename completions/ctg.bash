@@ -1,8 +1,10 @@
 # bash completion for ctg                                        -*- shell-script -*-
 # Install: ctg completion bash > ~/.local/share/bash-completion/completions/ctg
 
-_ctg_commands="listen send-test check events sign verify fixtures completion help"
+_ctg_commands="listen send-test check register webhooks login logout events sign verify fixtures completion help"
 _ctg_global_flags="--json --no-color -v --verbose -q --quiet -h --help"
+# Options of the commands that use the Contiguity API (register, webhooks list/delete).
+_ctg_api_flags="--api-base --token-file --ca-file --timeout --retries"
 _ctg_event_types="text.incoming.sms text.incoming.mms text.delivery.confirmed text.delivery.failed
 imessage.incoming numbers.substitution otp.reverse.verified email.incoming
 identity.verification_session.started identity.verification_session.processing
@@ -17,7 +19,7 @@ _ctg_value_flags="--secret-file --secret --timestamp --curl --signature --reques
 --host --port --path --max-body --store --cert --key --ready-file --forward-to -H --header --events
 --max-attempts --ca-file --config --type --since --status --limit --to -o --output --event --fixture
 --from-event --expect-status --max-latency --timeout --suite --junit --count --concurrency --rate --duration
---max-p99 --max-error-rate"
+--max-p99 --max-error-rate --description --secret-out --api-base --token-file --retries"
 
 _ctg() {
   local cur prev words cword
@@ -33,7 +35,7 @@ _ctg() {
     [[ $word == -* ]] && continue
     if [[ -z $cmd ]]; then
       cmd=$word
-    elif [[ ($cmd == fixtures || $cmd == events) && -z $sub ]]; then
+    elif [[ ($cmd == fixtures || $cmd == events || $cmd == webhooks) && -z $sub ]]; then
       sub=$word
     else
       ((npos++))
@@ -42,7 +44,7 @@ _ctg() {
 
   case $prev in
     --secret-file | --request | --store | --cert | --key | --ready-file | --ca-file | --config | -o | --output | \
-      --fixture | --junit)
+      --fixture | --junit | --secret-out | --token-file)
       _filedir
       return
       ;;
@@ -61,7 +63,7 @@ _ctg() {
     --secret | --timestamp | --curl | --signature | --tolerance | --now | --set | --host | --port | --path | \
       --max-body | --forward-to | -H | --header | --max-attempts | --since | --limit | --to | --from-event | \
       --expect-status | --max-latency | --timeout | --count | --concurrency | --rate | --duration | --max-p99 | \
-      --max-error-rate)
+      --max-error-rate | --description | --api-base | --retries)
       return
       ;;
   esac
@@ -87,6 +89,19 @@ _ctg() {
       ;;
     check)
       flags="--ca-file --secret-file --secret --max-latency --timeout --grade --junit --fail-on"
+      ;;
+    register)
+      flags="--events --description --dry-run --force --secret-out --show-secret --secret-file --secret --max-latency
+        $_ctg_api_flags"
+      ;;
+    webhooks)
+      case $sub in
+        "")
+          [[ $cur != -* ]] && COMPREPLY=($(compgen -W "list delete" -- "$cur")) && return
+          ;;
+        list) flags="$_ctg_api_flags" ;;
+        delete) flags="-y --yes $_ctg_api_flags" ;;
+      esac
       ;;
     events)
       case $sub in

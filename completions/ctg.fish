@@ -1,7 +1,7 @@
 # fish completion for ctg
 # Install: ctg completion fish > ~/.config/fish/completions/ctg.fish
 
-set -l ctg_commands listen send-test check events sign verify fixtures completion help
+set -l ctg_commands listen send-test check register webhooks login logout events sign verify fixtures completion help
 set -l ctg_event_types text.incoming.sms text.incoming.mms text.delivery.confirmed text.delivery.failed \
     imessage.incoming numbers.substitution otp.reverse.verified email.incoming \
     identity.verification_session.started identity.verification_session.processing \
@@ -26,6 +26,10 @@ complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -l version -d
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a listen -d 'Receive webhooks locally'
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a send-test -d 'Send signed sample events and judge the answers'
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a check -d 'Check HTTPS as a webhook sender sees it'
+complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a register -d 'Register a webhook endpoint after proving it works'
+complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a webhooks -d 'List and delete registered webhook endpoints'
+complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a login -d 'Store a Contiguity API token'
+complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a logout -d 'Remove the stored Contiguity API token'
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a events -d 'The journal of received deliveries'
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a sign -d 'Sign a body as Contiguity does'
 complete -c ctg -n "not __fish_seen_subcommand_from $ctg_commands" -a verify -d 'Verify a delivery signature'
@@ -90,6 +94,34 @@ complete -c ctg -n "__fish_seen_subcommand_from check" -l timeout -x -d 'Give up
 complete -c ctg -n "__fish_seen_subcommand_from check" -l grade -d 'Add a letter grade'
 complete -c ctg -n "__fish_seen_subcommand_from check" -l junit -r -F -d 'JUnit XML report'
 complete -c ctg -n "__fish_seen_subcommand_from check" -l fail-on -x -a 'fail warn' -d 'Exit 1 on fail or warn'
+
+# register
+complete -c ctg -n "__fish_seen_subcommand_from register" -l events -x -a "$ctg_event_types" -d 'Event types to receive'
+complete -c ctg -n "__fish_seen_subcommand_from register" -l description -x -d 'Description shown in the Console'
+complete -c ctg -n "__fish_seen_subcommand_from register" -l dry-run -d 'Show what would change; write nothing'
+complete -c ctg -n "__fish_seen_subcommand_from register" -l force -d 'Register even when the preflight fails'
+complete -c ctg -n "__fish_seen_subcommand_from register" -l secret-out -r -F -d 'Write the returned signing secret to FILE'
+complete -c ctg -n "__fish_seen_subcommand_from register" -l show-secret -d 'Print the returned signing secret'
+complete -c ctg -n "__fish_seen_subcommand_from register" -l secret-file -r -F -d 'File holding the webhook secret'
+complete -c ctg -n "__fish_seen_subcommand_from register" -l secret -x -d 'Webhook secret'
+complete -c ctg -n "__fish_seen_subcommand_from register" -l max-latency -x -d 'Preflight latency budget (ms)'
+
+# webhooks
+complete -c ctg -n "__fish_seen_subcommand_from webhooks; and not __fish_seen_subcommand_from list delete" -a list -d 'List the registered endpoints'
+complete -c ctg -n "__fish_seen_subcommand_from webhooks; and not __fish_seen_subcommand_from list delete" -a delete -d 'Delete an endpoint by id or URL'
+complete -c ctg -n "__fish_seen_subcommand_from webhooks; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Do not ask'
+
+# Contiguity API options: register, webhooks list/delete
+complete -c ctg -n "__fish_seen_subcommand_from register" -l api-base -x -d 'Contiguity API base URL'
+complete -c ctg -n "__fish_seen_subcommand_from register" -l token-file -r -F -d 'File holding the API token'
+complete -c ctg -n "__fish_seen_subcommand_from register" -l ca-file -r -F -d 'Trust this CA bundle'
+complete -c ctg -n "__fish_seen_subcommand_from register" -l timeout -x -d 'Give up on each API answer after SECONDS'
+complete -c ctg -n "__fish_seen_subcommand_from register" -l retries -x -d 'Retries on 429, 5xx and timeouts'
+complete -c ctg -n "__fish_seen_subcommand_from webhooks; and __fish_seen_subcommand_from list delete" -l api-base -x -d 'Contiguity API base URL'
+complete -c ctg -n "__fish_seen_subcommand_from webhooks; and __fish_seen_subcommand_from list delete" -l token-file -r -F -d 'File holding the API token'
+complete -c ctg -n "__fish_seen_subcommand_from webhooks; and __fish_seen_subcommand_from list delete" -l ca-file -r -F -d 'Trust this CA bundle'
+complete -c ctg -n "__fish_seen_subcommand_from webhooks; and __fish_seen_subcommand_from list delete" -l timeout -x -d 'Give up on each API answer after SECONDS'
+complete -c ctg -n "__fish_seen_subcommand_from webhooks; and __fish_seen_subcommand_from list delete" -l retries -x -d 'Retries on 429, 5xx and timeouts'
 
 # events
 complete -c ctg -n "__fish_seen_subcommand_from events; and not __fish_seen_subcommand_from list show replay to-fixture" -a list -d 'List deliveries'

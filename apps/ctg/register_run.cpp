@@ -91,6 +91,7 @@ std::expected<api::Webhook, Error> create(api::ApiClient& api, const api::Plan& 
                                found->id, api::k_console_url));
       return *found;
     }
+    api.pause(attempt);
   }
 }
 

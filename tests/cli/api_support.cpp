@@ -176,6 +176,7 @@ struct FakeApi::Impl {
   std::uint64_t webhook_count = 0;  // the n of the last "wh_<n>" handed out
   std::deque<PlannedFailure> failures;
   std::deque<PlannedDelay> delays;
+  std::vector<std::pair<std::string, int>> lost_answers;  // method, status
 
   void handle(const httplib::Request& req, httplib::Response& res);
   // The contract's answer. REQUIRES: mutex held.
@@ -201,6 +202,11 @@ void FakeApi::Impl::handle(const httplib::Request& req, httplib::Response& res) 
     // The wait lets go of the mutex, and ends early when the destructor runs.
     if (delay) stop_requested.wait_for(lock, delay->delay, [this] { return stopping; });
     reply = planned ? planned->reply : answer(request);
+    const auto lost = std::ranges::find(lost_answers, request.method, &std::pair<std::string, int>::first);
+    if (!planned && lost != lost_answers.end()) {
+      reply = {lost->second, FakeApi::error_envelope(lost->second, "Bad Gateway"), {}};
+      lost_answers.erase(lost);
+    }
   }
   res.status = reply.status;
   std::string content_type = "application/json";
@@ -347,6 +353,11 @@ void FakeApi::fail_next(int times, int status, std::string body, ExtraHeaders he
   if (times <= 0) return;
   std::lock_guard lock(m_impl->mutex);
   m_impl->failures.push_back({times, {status, std::move(body), std::move(headers)}});
+}
+
+void FakeApi::lose_next_answer(std::string method, int status) {
+  std::lock_guard lock(m_impl->mutex);
+  m_impl->lost_answers.emplace_back(std::move(method), status);
 }
 
 void FakeApi::delay_next(int times, std::chrono::milliseconds delay) {

@@ -83,6 +83,9 @@ class FakeApi {
   // fail_next(1, 503) then fail_next(1, 429) fails the next request with 503, the one after with 429.
   void fail_next(int times, int status, std::string body = {},
                  std::vector<std::pair<std::string, std::string>> headers = {});
+  // The next request with `method` is carried out by the contract, but answered `status` with the
+  // error envelope: an answer lost after the write was done (a 5xx from a proxy, say).
+  void lose_next_answer(std::string method, int status);
   // The next `times` requests wait `delay` after being recorded and before being answered (by the
   // contract or by fail_next). Calls queue up as fail_next's do. Keep delays short: a delay runs
   // on one of the server's threads, and the client may well have given up.

@@ -10,7 +10,6 @@
 #include <cstdlib>
 #include <optional>
 #include <set>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -344,18 +343,4 @@ TEST_CASE("cli::fake api over TLS, with a CA made for the test") {
     CHECK_FALSE(r);
   }
   CHECK(api.requests().size() == 1);
-}
-
-TEST_CASE("cli::fake api zz temporary tls delay probe") {
-  TempDir dir;
-  const auto files = make_api_tls_files(dir);
-  auto api = std::make_optional<FakeApi>(FakeApiOptions{.cert_file = files.cert_file, .key_file = files.key_file});
-  {
-    httplib::Client client(api->base_url());
-    client.set_ca_cert_path(files.ca_file);
-    api->delay_next(1, 300ms);
-    client.set_read_timeout(50ms);
-    CHECK_FALSE(client.Get("/webhooks", with_token()));
-  }
-  api.reset();
 }

@@ -378,3 +378,28 @@ TEST_CASE("cli::register and webhooks need a token, and take it from --token-fil
   check_authorized(api.requests());
   CHECK(api.requests().size() == 2);
 }
+
+TEST_CASE("cli::register never creates twice: after a lost answer to the create it looks before posting again") {
+  TlsServer endpoint(endpoint_options());
+  FakeApi api;
+  api.lose_next_answer("POST", 502);  // the API registers the endpoint, but the answer is a 502
+  TempDir home;
+  const auto r = run_ctg({"register", endpoint.url(), "--ca-file", check_pki().root_ca_file}, env_for(api, home));
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(calls(api.requests()) == Calls{"GET /webhooks", "POST /webhooks", "GET /webhooks"});
+  CHECK(api.webhooks().size() == 1);
+  CHECK(r.err.find("checking whether the endpoint was registered before trying again") != std::string::npos);
+  CHECK(r.err.find("the endpoint was registered (wh_1) but the API's answer was lost") != std::string::npos);
+  CHECK(r.out.find("created: wh_1") != std::string::npos);
+
+  // When the create did not happen, it is posted again (once more, after looking).
+  FakeApi flaky;
+  flaky.fail_next(1, 200, R"({"object":"response","data":{"webhooks":[]}})");  // the first GET
+  flaky.fail_next(1, 503, FakeApi::error_envelope(503, "Service Unavailable"));  // the POST, not carried out
+  const auto again = run_ctg({"register", endpoint.url(), "--ca-file", check_pki().root_ca_file}, env_for(flaky, home));
+  INFO(again.out, again.err);
+  CHECK(again.exit_code == 0);
+  CHECK(calls(flaky.requests()) == Calls{"GET /webhooks", "POST /webhooks", "GET /webhooks", "POST /webhooks"});
+  CHECK(flaky.webhooks().size() == 1);
+}

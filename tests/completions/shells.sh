@@ -55,6 +55,13 @@ expect_offer --resign -- ctg events replay --re
 expect_offer dead -- ctg events list --status ""
 expect_not_offer --resign -- ctg events list --re
 expect_offer --json -- ctg --j
+expect_offer list -- ctg webhooks ""
+expect_offer delete -- ctg webhooks ""
+expect_offer --yes -- ctg webhooks delete --y
+expect_not_offer --yes -- ctg webhooks list --y
+expect_offer --token-file -- ctg webhooks list --api-base https://api.test --to
+expect_offer text.incoming.sms -- ctg register --events text.inc
+expect_offer --secret-out -- ctg register https://example.com/hooks --secret-o
 n=$(complete_bash ctg sign --secret "" | wc -l)
 [ "$n" -le 1 ] && pass || fail "bash offers words after --secret"
 finish

@@ -267,6 +267,10 @@ std::expected<json, ApiFailure> ApiClient::call(const Call& call) {
   return m_impl->call(call);
 }
 
+void ApiClient::pause(int retry) const {
+  m_impl->wait(m_impl->backoff(retry));
+}
+
 std::string ApiClient::url_of(std::string_view path) const {
   return m_impl->url_of(path);
 }

@@ -80,6 +80,10 @@ class ApiClient {
 
   std::expected<nlohmann::json, ApiFailure> call(const Call& call);
 
+  // Waits the backoff before retry number `retry` (0 for the first), for callers that retry a
+  // call themselves (a create, after looking whether it went through).
+  void pause(int retry) const;
+
   // The full URL of `path` ("https://api.contiguity.com/webhooks"), for messages.
   std::string url_of(std::string_view path) const;
 
