@@ -12,6 +12,7 @@
 
 #include "ctg/api/credentials.hpp"
 #include "ctg/core/file.hpp"
+#include "../temp_dir.hpp"
 
 using namespace ctg;
 
@@ -19,28 +20,9 @@ namespace {
 
 const std::string k_token = "contiguity_sk_test_0123456789";
 
-// A fresh folder under /tmp, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ctg-credentials-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    m_path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(m_path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return m_path + "/" + name; }
-  std::string write(const std::string& name, const std::string& content) const {
-    std::ofstream(file(name), std::ios::binary) << content;
-    return file(name);
-  }
-
- private:
-  std::string m_path;
+// Each test in a folder of its own.
+struct TempDir : test::ScratchDir {
+  TempDir() : ScratchDir("ctg-credentials") {}
 };
 
 // An environment of our own instead of the process's: `find_token` takes it as a parameter.

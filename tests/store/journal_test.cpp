@@ -23,31 +23,16 @@
 
 #include "ctg/store/journal.hpp"
 #include "ctg/store/schema.hpp"
+#include "../temp_dir.hpp"
 
 using namespace ctg;
 using namespace ctg::store;
 
 namespace {
 
-// A fresh folder under /tmp, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ctg-journal-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    m_path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(m_path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return m_path + "/" + name; }
-  const std::string& path() const { return m_path; }
-
- private:
-  std::string m_path;
+// Each test in a folder of its own.
+struct TempDir : test::ScratchDir {
+  TempDir() : ScratchDir("ctg-journal") {}
 };
 
 std::unique_ptr<Journal> open_journal(const std::string& path, const JournalOptions& options = {}) {

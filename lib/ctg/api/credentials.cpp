@@ -53,15 +53,8 @@ Result<std::optional<Token>> read_stored(const std::string& path) {
 }  // namespace
 
 std::string credentials_path(const char* xdg_config_home, const char* home) {
-  // The XDG spec says relative values are invalid and must be ignored.
-  auto usable = [](const char* value) { return value != nullptr && value[0] == '/'; };
-  auto without_trailing_slash = [](std::string folder) {
-    while (folder.size() > 1 && folder.back() == '/') folder.pop_back();
-    return folder;
-  };
-  if (usable(xdg_config_home)) return without_trailing_slash(xdg_config_home) + "/ctg/credentials";
-  if (home != nullptr && home[0] != '\0') return without_trailing_slash(home) + "/.config/ctg/credentials";
-  return ".config/ctg/credentials";  // no home at all: where apps/ctg's config_dir() points too
+  // With no home at all: where apps/ctg's config_dir() points too.
+  return file::xdg_file(xdg_config_home, home, ".config", "ctg/credentials", ".config/ctg/credentials");
 }
 
 Result<std::string> clean_token(std::string_view raw, std::string_view source) {

@@ -107,4 +107,17 @@ Result<void> write_private(const std::string& path, std::string_view content, mo
   return {};
 }
 
+std::string xdg_file(const char* xdg_value, const char* home, std::string_view home_default, std::string_view relative,
+                     std::string_view no_home) {
+  auto without_trailing_slash = [](std::string folder) {
+    while (folder.size() > 1 && folder.back() == '/') folder.pop_back();
+    return folder;
+  };
+  if (xdg_value != nullptr && xdg_value[0] == '/') return without_trailing_slash(xdg_value) + "/" + std::string(relative);
+  if (home != nullptr && home[0] != '\0') {
+    return without_trailing_slash(home) + "/" + std::string(home_default) + "/" + std::string(relative);
+  }
+  return std::string(no_home);
+}
+
 }  // namespace ctg::file

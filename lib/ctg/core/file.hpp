@@ -28,4 +28,11 @@ Result<std::size_t> for_each_chunk(std::FILE* stream, std::string_view name,
 // for files that hold secrets. Parent folders are created (mode 0700).
 Result<void> write_private(const std::string& path, std::string_view content, mode_t mode = 0600);
 
+// A file in an XDG base folder: `<xdg_value>/<relative>` when the variable's value is absolute (the
+// XDG spec says relative values are invalid and must be ignored), else `<home>/<home_default>/
+// <relative>`, else `no_home`. Trailing slashes of the folders are dropped.
+//   xdg_file(getenv("XDG_STATE_HOME"), getenv("HOME"), ".local/state", "ctg/events.db", "ctg-events.db")
+std::string xdg_file(const char* xdg_value, const char* home, std::string_view home_default, std::string_view relative,
+                     std::string_view no_home);
+
 }  // namespace ctg::file

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "ctg/core/file.hpp"
 #include "ctg/core/text.hpp"
 #include "ctg/store/journal_impl.hpp"
 #include "ctg/store/schema.hpp"
@@ -128,15 +129,7 @@ std::string_view to_string(ForwardState state) {
 }
 
 std::string default_journal_path(const char* xdg_state_home, const char* home) {
-  // The XDG spec says relative values are invalid and must be ignored.
-  auto usable = [](const char* value) { return value != nullptr && value[0] == '/'; };
-  auto without_trailing_slash = [](std::string folder) {
-    while (folder.size() > 1 && folder.back() == '/') folder.pop_back();
-    return folder;
-  };
-  if (usable(xdg_state_home)) return without_trailing_slash(xdg_state_home) + "/ctg/events.db";
-  if (home != nullptr && home[0] != '\0') return without_trailing_slash(home) + "/.local/state/ctg/events.db";
-  return "ctg-events.db";
+  return file::xdg_file(xdg_state_home, home, ".local/state", "ctg/events.db", "ctg-events.db");
 }
 
 // ---------------------------------------------------------------------------------------------
