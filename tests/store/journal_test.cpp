@@ -656,6 +656,46 @@ TEST_CASE("store::journal takes concurrent appends from many threads") {
   CHECK(journal->pending_count("http://app/").value() == k_threads * k_per_thread);
 }
 
+TEST_CASE("store::journal fails only the job at fault in a batch, and commits the others") {
+  TempDir dir;
+  const auto path = dir.file("events.db");
+  auto journal = open_journal(path);
+  {
+    // A trigger that makes SQLite refuse one kind of row: a statement failing in mid-batch.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db,
+                         "CREATE TRIGGER poison BEFORE INSERT ON deliveries WHEN NEW.event_id LIKE 'evt_poison%'"
+                         " BEGIN SELECT RAISE(ABORT, 'poisoned row'); END;",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  // Asynchronous appends arrive faster than they commit, so the writer gathers them into batches;
+  // every 25th is poisoned.
+  constexpr int k_appends = 1000;
+  std::atomic<int> committed{0};
+  std::vector<std::string> refused;
+  std::mutex refused_mutex;
+  for (int i = 0; i < k_appends; ++i) {
+    const bool poisoned = i % 25 == 7;
+    const auto id = (poisoned ? "evt_poison_" : "evt_ok_") + std::to_string(i);
+    journal->append_async(delivery(i, id, "text.incoming.sms", 200), {}, [&, id](Result<Appended> appended, Delivery&&) {
+      if (appended) {
+        ++committed;
+        return;
+      }
+      CHECK(appended.error().message.find("poisoned row") != std::string::npos);
+      std::lock_guard lock(refused_mutex);
+      refused.push_back(id);
+    });
+  }
+  journal->flush();
+  CHECK(committed == k_appends - 40);
+  CHECK(refused.size() == 40);
+  for (const auto& id : refused) CHECK(id.starts_with("evt_poison_"));
+  CHECK(journal->list({.limit = 0}).value().size() == k_appends - 40);
+}
+
 TEST_CASE("store::journal keeps every acknowledged delivery when killed with SIGKILL") {
   TempDir dir;
   const auto path = dir.file("events.db");

@@ -304,9 +304,11 @@ Error Journal::Impl::write_error(const std::string& why) const {
 
 namespace {
 
-// Group commit under load: a batch waits up to k_batch_wait for k_batch_target jobs.
+// Group commit under load: a transaction stays open up to k_batch_wait for k_batch_target jobs,
+// looking for new ones every k_batch_look.
 constexpr std::size_t k_batch_target = 32;
 constexpr std::chrono::microseconds k_batch_wait{500};
+constexpr std::chrono::microseconds k_batch_look{100};
 
 }  // namespace
 
@@ -315,8 +317,11 @@ void Journal::Impl::enqueue(Job* job) {
   {
     std::lock_guard lock(m_queue_mutex);
     m_queue.push_back(job);
-    // Otherwise the writer is busy or already woken, and will look again (see run_writer()).
-    wake = m_queue.size() == 1 || m_queue.size() == k_batch_target;
+    // An idle writer is woken by the first job. One gathering a batch looks by itself every
+    // k_batch_look (a wake-up per job would cost more than it saves) unless the batch is full.
+    // Otherwise the writer is busy, and will look again (see run_writer()).
+    wake = m_open > 0 ? m_open + m_queue.size() == k_batch_target
+                      : m_queue.size() == 1 || m_queue.size() == k_batch_target;
   }
   if (wake) m_queue_cv.notify_one();
 }
@@ -327,43 +332,80 @@ void Journal::Impl::submit(Job& job) {
   job.finished.wait(lock, [&] { return job.done; });
 }
 
-
 void Journal::Impl::run_writer() {
-  std::vector<Job*> batch;
+  std::vector<Job*> batch;  // the jobs of the open transaction, in arrival order
   batch.reserve(m_max_batch);
   std::size_t last_batch = 0;
+  auto run = [](sqlite::Statement& statement) {
+    const int rc = statement.step();
+    statement.reset();
+    return rc;
+  };
   while (true) {
-    {
-      std::unique_lock lock(m_queue_mutex);
-      m_queue_cv.wait(lock, [&] { return m_stopping || !m_queue.empty(); });
-      if (m_queue.empty()) return;  // stopping, and everything queued is committed
-      // Under concurrent load (the last batch had company), wait a moment for more jobs: a commit
-      // writes a few whole pages to the WAL however few rows it carries, so larger batches save
-      // more than the wait costs. A lone delivery is committed at once.
-      if (last_batch > 1 && m_queue.size() < k_batch_target && !m_stopping) {
-        m_queue_cv.wait_for(lock, k_batch_wait, [&] { return m_stopping || m_queue.size() >= k_batch_target; });
+    std::unique_lock lock(m_queue_mutex);
+    m_queue_cv.wait(lock, [&] { return m_stopping || !m_queue.empty(); });
+    if (m_queue.empty()) return;  // stopping, and everything queued is committed
+    // Under concurrent load (the last batch had company) the transaction stays open a moment for
+    // more jobs, and each is inserted as it arrives: a commit writes a few whole pages to the WAL
+    // however few rows it carries, so larger batches save more than the wait costs, and by the end
+    // of the wait only the COMMIT is left to do. A lone delivery is committed at once.
+    const bool gather = last_batch > 1;
+    const auto deadline = std::chrono::steady_clock::now() + k_batch_wait;
+    bool open = false;
+    bool broken = false;  // a statement failed: finish() sorts it out
+    while (true) {
+      const std::size_t room = m_max_batch - batch.size();
+      const std::size_t taken = std::min(room, m_queue.size());
+      const auto first = batch.size();
+      batch.insert(batch.end(), m_queue.begin(), m_queue.begin() + static_cast<std::ptrdiff_t>(taken));
+      m_queue.erase(m_queue.begin(), m_queue.begin() + static_cast<std::ptrdiff_t>(taken));
+      m_open = gather ? batch.size() : 0;
+      lock.unlock();
+      if (!open && !broken) {
+        open = run(m_w.begin) == SQLITE_DONE;
+        broken = !open;
       }
-      batch.swap(m_queue);  // both vectors keep their capacity: no allocation per batch
+      for (std::size_t i = first; i < batch.size() && !broken; ++i) broken = !apply(*batch[i]);
+      lock.lock();
+      const auto now = std::chrono::steady_clock::now();
+      if (!gather || broken || m_stopping || batch.size() >= std::min(k_batch_target, m_max_batch) || now >= deadline) {
+        break;
+      }
+      if (m_queue.empty()) {
+        m_queue_cv.wait_until(lock, std::min(deadline, now + k_batch_look), [&] {
+          return m_stopping || batch.size() + m_queue.size() >= k_batch_target;
+        });
+      }
     }
+    m_open = 0;
+    lock.unlock();
     last_batch = batch.size();
-    const std::span<Job* const> taken(batch);
-    for (std::size_t start = 0; start < taken.size(); start += m_max_batch) {
-      const auto chunk = taken.subspan(start, std::min(m_max_batch, taken.size() - start));
-      commit_chunk(chunk);
-      for (Job* job : chunk) {
-        if (job->on_done) {
-          Result<Appended> result = job->error ? Result<Appended>(std::unexpected(std::move(*job->error)))
-                                               : Result<Appended>(job->appended);
-          job->on_done(std::move(result), std::move(job->owned_delivery));
-          delete job;
-          continue;
-        }
-        std::lock_guard lock(job->mutex);  // notify before unlocking: see journal_impl.hpp
-        job->done = true;
-        job->finished.notify_one();
-      }
+    if (open && !broken && run(m_w.commit) == SQLITE_DONE) {
+      finish(batch);
+    } else {
+      // Something failed: start again without the inserts made so far, one job at a time if
+      // need be (commit_chunk() fails only the job at fault).
+      if (open) run(m_w.rollback);
+      commit_chunk(batch);
+      finish(batch);
     }
     batch.clear();
+  }
+}
+
+// Hands each job of a committed (or failed) batch its outcome.
+void Journal::Impl::finish(std::span<Job* const> batch) {
+  for (Job* job : batch) {
+    if (job->on_done) {
+      Result<Appended> result = job->error ? Result<Appended>(std::unexpected(std::move(*job->error)))
+                                           : Result<Appended>(job->appended);
+      job->on_done(std::move(result), std::move(job->owned_delivery));
+      delete job;
+      continue;
+    }
+    std::lock_guard lock(job->mutex);  // notify before unlocking: see journal_impl.hpp
+    job->done = true;
+    job->finished.notify_one();
   }
 }
 

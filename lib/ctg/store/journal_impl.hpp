@@ -82,6 +82,7 @@ struct Journal::Impl {
 
   // Writer thread.
   void run_writer();
+  void finish(std::span<Job* const> batch);
   void commit_chunk(std::span<Job* const> chunk);
   Result<void> apply(Job& job);
   Result<void> apply_append(Job& job);
@@ -123,6 +124,7 @@ struct Journal::Impl {
   std::condition_variable m_queue_cv;
   std::vector<Job*> m_queue;
   bool m_stopping = false;
+  std::size_t m_open = 0;  // jobs in the writer's open transaction while it gathers more; else 0
 
   std::thread m_thread;
 };
