@@ -8,8 +8,17 @@
 #include "api_flags.hpp"
 #include "ctg/api/credentials.hpp"
 #include "ctg/net/http_client.hpp"
+#include "ctg/net/url.hpp"
 
 namespace ctg::app {
+
+namespace {
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+}  // namespace
 
 Result<std::unique_ptr<api::ApiClient>> open_api(const ApiFlags& flags, Context& context) {
   auto& console = context.console;
@@ -23,6 +32,10 @@ Result<std::unique_ptr<api::ApiClient>> open_api(const ApiFlags& flags, Context&
   console.add_secret((*token)->value);
   if (!flags.ca_file.empty()) {
     if (auto usable = net::check_ca_file(flags.ca_file); !usable) return std::unexpected(usable.error());
+  }
+  if (auto base = net::parse_url(flags.api_base); base && base->scheme == "http" && !is_loopback(base->host)) {
+    console.warn(fmt::format("the API token would travel over plain http to {}: anyone on the way can read it (use https)",
+                             base->host));
   }
   api::ApiOptions options;
   options.base = flags.api_base;

@@ -403,3 +403,39 @@ TEST_CASE("cli::register never creates twice: after a lost answer to the create 
   CHECK(calls(flaky.requests()) == Calls{"GET /webhooks", "POST /webhooks", "GET /webhooks", "POST /webhooks"});
   CHECK(flaky.webhooks().size() == 1);
 }
+
+TEST_CASE("cli::webhooks list: a token without rights (403) exits 3 at once, naming the problem") {
+  FakeApi api;
+  api.fail_next(1, 403, FakeApi::error_envelope(403, "Forbidden"));
+  TempDir home;
+  const auto r = run_ctg({"webhooks", "list"}, env_for(api, home));
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("the API token is not allowed to manage webhooks (403 Forbidden: Forbidden)") != std::string::npos);
+  CHECK(api.requests().size() == 1);
+  check_no_leak(r);
+}
+
+TEST_CASE("cli::register refuses an unknown event type before any call, with a suggestion") {
+  FakeApi api;
+  TempDir home;
+  const auto r = run_ctg({"register", "https://127.0.0.1:9/hook", "--events", "text.incomming.sms"}, env_for(api, home));
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("unknown event type \"text.incomming.sms\"") != std::string::npos);
+  CHECK(r.err.find("did you mean text.incoming.sms?") != std::string::npos);
+  CHECK(api.requests().empty());
+}
+
+TEST_CASE("cli::webhooks warns before sending the token over plain http to another machine") {
+  FakeApi api;  // on 127.0.0.1: loopback, no warning
+  TempDir home;
+  const auto local = run_ctg({"webhooks", "list"}, env_for(api, home));
+  CHECK(local.exit_code == 0);
+  CHECK(local.err.find("plain http") == std::string::npos);
+  auto env = env_for(api, home);
+  env.env["CONTIGUITY_API_BASE"] = "http://192.0.2.1:9";  // TEST-NET-1: nothing answers
+  const auto remote = run_ctg({"webhooks", "list", "--timeout", "0.2", "--retries", "0"}, env);
+  CHECK(remote.exit_code == 3);
+  CHECK(remote.err.find("the API token would travel over plain http to 192.0.2.1") != std::string::npos);
+  check_no_leak(remote);
+}
