@@ -5,11 +5,13 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "command.hpp"
 #include "ctg/api/client.hpp"
+#include "ctg/api/webhooks.hpp"
 
 namespace ctg::app {
 
@@ -28,5 +30,8 @@ void add_api_flags(CLI::App& command, ApiFlags& flags);
 // a client for the API. Errors: no token anywhere (usage: how to give one), an unusable base URL or
 // CA file.
 Result<std::unique_ptr<api::ApiClient>> open_api(const ApiFlags& flags, Context& context);
+
+// GET /webhooks: the registered endpoints.
+Result<std::vector<api::Webhook>> list_webhooks(api::ApiClient& api);
 
 }  // namespace ctg::app

@@ -57,4 +57,10 @@ Result<std::unique_ptr<api::ApiClient>> open_api(const ApiFlags& flags, Context&
   return api::ApiClient::create(std::move(options), std::move(hooks));
 }
 
+Result<std::vector<api::Webhook>> list_webhooks(api::ApiClient& api) {
+  auto listed = api.call({.method = "GET", .path = "/webhooks"});
+  if (!listed) return std::unexpected(listed.error().error);
+  return api::parse_webhook_list(*listed);
+}
+
 }  // namespace ctg::app

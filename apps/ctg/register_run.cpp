@@ -81,9 +81,7 @@ std::expected<api::Webhook, Error> create(api::ApiClient& api, const api::Plan& 
     if (!created.error().maybe_applied || attempt >= retries) return std::unexpected(created.error().error);
     console.warn(fmt::format("{}; checking whether the endpoint was registered before trying again",
                              created.error().error.message));
-    auto listed = api.call({.method = "GET", .path = "/webhooks"});
-    if (!listed) return std::unexpected(listed.error().error);
-    auto webhooks = api::parse_webhook_list(*listed);
+    auto webhooks = list_webhooks(api);
     if (!webhooks) return std::unexpected(webhooks.error());
     if (const auto* found = api::find_by_url(*webhooks, plan.desired.url)) {
       console.warn(fmt::format("the endpoint was registered ({}) but the API's answer was lost, and with it the "
@@ -121,9 +119,7 @@ Result<ExitCode> run_register(Context& context, const RegisterFlags& f) {
     console.warn("registering despite the failed preflight (--force)");
   }
 
-  auto listed = (*api)->call({.method = "GET", .path = "/webhooks"});
-  if (!listed) return std::unexpected(listed.error().error);
-  auto existing = api::parse_webhook_list(*listed);
+  auto existing = list_webhooks(**api);
   if (!existing) return std::unexpected(existing.error());
   const auto plan = api::plan_registration(*existing, {.url = url->str(), .events = *events, .description = f.description});
 
@@ -138,7 +134,7 @@ Result<ExitCode> run_register(Context& context, const RegisterFlags& f) {
   } else if (f.dry_run) {
     report["action"] = plan.action == api::Action::create ? "would_create" : "would_update";
     report["changes"] = changes_json(plan);
-    report["request"] = ordered_json::parse(plan.body().dump());
+    report["request"] = ordered_json(plan.body());
     if (plan.existing) report["webhook"] = api::to_json(*plan.existing);
     if (!context.global.json) {
       if (plan.action == api::Action::create) {

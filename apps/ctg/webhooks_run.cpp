@@ -17,12 +17,6 @@ namespace {
 
 using nlohmann::ordered_json;
 
-Result<std::vector<api::Webhook>> list_webhooks(api::ApiClient& api) {
-  auto listed = api.call({.method = "GET", .path = "/webhooks"});
-  if (!listed) return std::unexpected(listed.error().error);
-  return api::parse_webhook_list(*listed);
-}
-
 std::string created_text(const std::optional<std::int64_t>& ms) {
   if (!ms) return "-";
   const std::time_t seconds = *ms / 1000;

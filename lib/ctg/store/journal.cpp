@@ -310,6 +310,13 @@ constexpr std::size_t k_batch_target = 32;
 constexpr std::chrono::microseconds k_batch_wait{500};
 constexpr std::chrono::microseconds k_batch_look{100};
 
+// Runs a statement that returns no rows (BEGIN, COMMIT, ROLLBACK) and makes it ready for the next time.
+int run(sqlite::Statement& statement) {
+  const int rc = statement.step();
+  statement.reset();
+  return rc;
+}
+
 }  // namespace
 
 void Journal::Impl::enqueue(Job* job) {
@@ -336,11 +343,6 @@ void Journal::Impl::run_writer() {
   std::vector<Job*> batch;  // the jobs of the open transaction, in arrival order
   batch.reserve(m_max_batch);
   std::size_t last_batch = 0;
-  auto run = [](sqlite::Statement& statement) {
-    const int rc = statement.step();
-    statement.reset();
-    return rc;
-  };
   while (true) {
     std::unique_lock lock(m_queue_mutex);
     m_queue_cv.wait(lock, [&] { return m_stopping || !m_queue.empty(); });
@@ -417,11 +419,6 @@ void Journal::Impl::commit_chunk(std::span<Job* const> chunk) {
   std::erase_if(m_work, [](const Job* job) { return job->kind == Job::Kind::flush; });
   auto fail_all = [&](const Error& error) {
     for (Job* job : m_work) job->error = error;
-  };
-  auto run = [](sqlite::Statement& statement) {
-    const int rc = statement.step();
-    statement.reset();
-    return rc;
   };
   while (!m_work.empty()) {
     if (run(m_w.begin) != SQLITE_DONE) return fail_all(write_error(m_writer.last_error()));
