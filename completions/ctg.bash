@@ -80,7 +80,7 @@ _ctg() {
       ;;
     listen)
       flags="--host --port --path --secret-file --secret --tolerance --max-body --store --no-store --tls --cert --key
-        --ready-file --forward-to -H --header --events --print-body --max-attempts --insecure --ca-file --config"
+        --ready-file --forward-to -H --header --events --print-body --threads --max-attempts --insecure --ca-file --config"
       ;;
     send-test)
       flags="--event --fixture --from-event --store --set --secret-file --secret --no-sign --no-test-header -H --header

@@ -55,6 +55,7 @@ complete -c ctg -n "__fish_seen_subcommand_from listen" -l forward-to -x -d 'For
 complete -c ctg -n "__fish_seen_subcommand_from listen replay" -s H -l header -x -d 'Extra header: Name: value'
 complete -c ctg -n "__fish_seen_subcommand_from listen" -l events -x -a "$ctg_event_types" -d 'Only these types'
 complete -c ctg -n "__fish_seen_subcommand_from listen" -l print-body -d 'Show bodies'
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l threads -x -d 'Event-loop threads'
 complete -c ctg -n "__fish_seen_subcommand_from listen" -l max-attempts -x -d 'Attempts before dead-lettering'
 complete -c ctg -n "__fish_seen_subcommand_from listen replay" -l insecure -d 'Do not verify certificates'
 complete -c ctg -n "__fish_seen_subcommand_from listen replay" -l ca-file -r -F -d 'Trust this CA bundle'

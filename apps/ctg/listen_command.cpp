@@ -34,6 +34,10 @@ void add_listen_command(CLI::App& root, Registry& registry) {
       ->type_name("'K: V'");
   cmd->add_option("--events", f->events, "Show and forward only these types: 'text.*,otp.*'")->type_name("GLOBS");
   cmd->add_flag("--print-body", s.print_body, "Show each delivery's body");
+  cmd->add_option("--threads", s.receiver.loops,
+                  "Event-loop threads serving connections (default: half the CPU cores, at most 4)")
+      ->type_name("N")
+      ->check(CLI::Range(1, 64));
   cmd->add_option("--max-attempts", s.forwarder.retry.max_attempts,
                   "Forward attempts before an event is dead-lettered (default 8)")
       ->type_name("N");

@@ -463,11 +463,14 @@ TEST_CASE("cli::listen accepts a burst of 100 connections and answers the next d
 }
 
 TEST_CASE("cli::listen loses no acknowledged delivery when killed with SIGKILL under concurrent load") {
+  // With one event loop, and with two committing their rounds side by side.
+  for (const char* threads : {"1", "2"}) {
+  CAPTURE(threads);
   TempDir dir;
   std::vector<std::string> acknowledged;
   std::string store;
   {
-    Listener listener(dir);
+    Listener listener(dir, {.args = {"--threads", threads}});
     REQUIRE(listener.ready());
     store = listener.store();
     Load load(listener.port(), 8);
@@ -482,6 +485,7 @@ TEST_CASE("cli::listen loses no acknowledged delivery when killed with SIGKILL u
   REQUIRE(restarted.ready());
   require_all_journaled(acknowledged, store);
   CHECK(deliver(restarted.port(), make_event()).status == 200);
+  }
 }
 
 TEST_CASE("cli::listen on a busy port exits 3 with \"address already in use\"") {
@@ -565,7 +569,7 @@ TEST_CASE("cli::listen exits 130 on SIGTERM or SIGINT after finishing, with ever
   for (const int signo : {SIGTERM, SIGINT}) {
     CAPTURE(signo);
     TempDir dir;
-    Listener listener(dir);
+    Listener listener(dir, {.args = {"--threads", signo == SIGINT ? "2" : "1"}});
     REQUIRE(listener.ready());
     Load load(listener.port(), 6);
     CHECK(wait_until([&] { return load.answered >= 150; }, 15000));

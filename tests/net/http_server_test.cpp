@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -176,6 +177,70 @@ TEST_CASE("net::HttpServer keeps connections and answers pipelined requests in o
   CHECK(later < now);
   ::close(fd);
   CHECK(served.requests().size() == 3);
+}
+
+TEST_CASE("net::HttpServer deals connections to its loops, each finishing its rounds in on_round_end") {
+  // A handler in the receiver's manner: requests wait in their loop's batch, answered together
+  // at the end of the round; never from inside the handler itself.
+  constexpr std::size_t k_loops = 2;
+  std::mutex mutex;
+  std::vector<std::vector<std::pair<net::Responder, std::string>>> waiting(k_loops);
+  std::vector<int> rounds_with_work(k_loops, 0);
+  std::set<std::size_t> loops_seen;
+  net::ServerOptions options;
+  options.loops = k_loops;
+  options.on_round_end = [&](std::size_t loop) {
+    std::vector<std::pair<net::Responder, std::string>> batch;
+    {
+      std::lock_guard lock(mutex);
+      REQUIRE(loop < k_loops);
+      batch.swap(waiting[loop]);
+      if (!batch.empty()) ++rounds_with_work[loop];
+    }
+    for (auto& [respond, body] : batch) respond({.status = 200, .body = "echo " + body});
+  };
+  auto created = net::HttpServer::create(std::move(options), [&](net::ServerRequest&& r, net::Responder respond) {
+    std::lock_guard lock(mutex);
+    loops_seen.insert(r.loop);
+    waiting[r.loop].emplace_back(std::move(respond), r.request.body);
+  });
+  REQUIRE(created.has_value());
+  auto& server = **created;
+  REQUIRE(server.bind().has_value());
+  std::thread running([&] { server.run(); });
+
+  // Eight clients at once, each with 25 requests in turn on its own connection.
+  std::vector<std::thread> clients;
+  std::atomic<int> right{0};
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&, c] {
+      httplib::Client client("127.0.0.1", server.port());
+      for (int i = 0; i < 25; ++i) {
+        const auto body = std::to_string(c) + "-" + std::to_string(i);
+        const auto res = client.Post("/hook", body, "text/plain");
+        if (res && res->status == 200 && res->body == "echo " + body) ++right;
+      }
+    });
+  }
+  for (auto& client : clients) client.join();
+  CHECK(right == 8 * 25);
+  // Three pipelined requests in one write: each answer lets the next through, in the same round.
+  const int fd = connect_to(server.port());
+  send_all(fd, "POST /a HTTP/1.1\r\nContent-Length: 1\r\n\r\nx" "POST /b HTTP/1.1\r\nContent-Length: 1\r\n\r\ny"
+               "POST /c HTTP/1.1\r\nContent-Length: 1\r\n\r\nz");
+  const auto answers = read_answers(fd, 3, 1000ms);
+  const auto x = answers.find("echo x"), y = answers.find("echo y"), z = answers.find("echo z");
+  CHECK(x != std::string::npos);
+  CHECK(y != std::string::npos);
+  CHECK(z != std::string::npos);
+  CHECK((x < y && y < z));
+  ::close(fd);
+  server.stop();
+  running.join();
+  std::lock_guard lock(mutex);
+  CHECK(loops_seen == std::set<std::size_t>{0, 1});  // both loops served
+  CHECK(rounds_with_work[0] > 0);
+  CHECK(rounds_with_work[1] > 0);
 }
 
 TEST_CASE("net::HttpServer answers HEAD without a body, and keeps the connection in step") {

@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "ctg/store/journal.hpp"
 #include "ctg/store/schema.hpp"
 #include "../temp_dir.hpp"
@@ -157,32 +159,72 @@ TEST_CASE("store::journal checkpoints its WAL in the background once appends pau
   CHECK(journal->find(1200).value().has_value());
 }
 
-TEST_CASE("store::journal append_async commits in call order and reports on the writer thread") {
+TEST_CASE("store::journal commits a caller's batch in one go, in order, reporting on the caller's thread") {
   TempDir dir;
   auto journal = open_journal(dir.file("events.db"));
-  std::mutex mutex;
-  std::condition_variable all_done;
   std::vector<std::pair<std::int64_t, bool>> results;  // id, duplicate
   std::set<std::thread::id> threads;
+  Journal::Batch batch;
   for (const char* id : {"evt_a", "evt_b", "evt_a"}) {
-    journal->append_async(delivery(1, id, "text.incoming.sms", 200), {"http://app"}, [&, id](Result<Appended> appended, Delivery&& back) {
+    journal->add(batch, delivery(1, id, "text.incoming.sms", 200), {"http://app"}, [&, id](Result<Appended> appended, Delivery&& back) {
       CHECK(back.event_id == std::string(id));  // the delivery comes back
-      std::lock_guard lock(mutex);
       REQUIRE(appended.has_value());
       results.emplace_back(appended->id, appended->duplicate);
       threads.insert(std::this_thread::get_id());
-      all_done.notify_one();
     });
   }
-  {
-    std::unique_lock lock(mutex);
-    REQUIRE(all_done.wait_for(lock, std::chrono::seconds(5), [&] { return results.size() == 3; }));
-  }
+  CHECK(results.empty());  // nothing happens before commit()
+  CHECK(journal->list({}).value().empty());
+  journal->commit(batch);
+  CHECK(batch.empty());
   CHECK(results == std::vector<std::pair<std::int64_t, bool>>{{1, false}, {2, false}, {3, true}});
-  CHECK(threads.size() == 1);
-  CHECK(threads.count(std::this_thread::get_id()) == 0);
+  CHECK(threads == std::set<std::thread::id>{std::this_thread::get_id()});
   CHECK(journal->pending_count("http://app").value() == 2);  // the duplicate is not forwarded
   CHECK(journal->find(3).value()->body == delivery(1, "evt_a", "text.incoming.sms", 200).body);
+
+  // A batch dropped before its commit fails what it holds: nothing is left unanswered.
+  std::vector<std::string> failures;
+  {
+    Journal::Batch dropped;
+    journal->add(dropped, delivery(2, "evt_c", "text.incoming.sms", 200), {}, [&](Result<Appended> appended, Delivery&&) {
+      REQUIRE_FALSE(appended.has_value());
+      failures.push_back(appended.error().message);
+    });
+  }
+  CHECK(failures == std::vector<std::string>{"the delivery was never committed"});
+  CHECK_FALSE(journal->find_by_event_id("evt_c").value().has_value());
+}
+
+TEST_CASE("store::journal takes batches from several threads beside blocking appends") {
+  TempDir dir;
+  auto journal = open_journal(dir.file("events.db"));
+  constexpr int k_threads = 3, k_batches = 50, k_per_batch = 8;
+  std::atomic<int> committed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < k_threads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < k_batches; ++b) {
+        Journal::Batch batch;
+        for (int i = 0; i < k_per_batch; ++i) {
+          const auto id = fmt::format("evt_{}_{}_{}", t, b, i);
+          journal->add(batch, delivery(i, id, "text.incoming.sms", 200), {"http://app"}, [&](Result<Appended> appended, Delivery&&) {
+            if (appended && !appended->duplicate) ++committed;
+          });
+        }
+        journal->commit(batch);
+      }
+    });
+  }
+  // Blocking appends (the forwarder's path) go through the writer thread meanwhile.
+  for (int i = 0; i < 100; ++i) CHECK(append_ok(*journal, delivery(i, fmt::format("evt_blocking_{}", i), "text.incoming.sms", 200)) > 0);
+  for (auto& thread : threads) thread.join();
+  CHECK(committed == k_threads * k_batches * k_per_batch);
+  const auto all = journal->list({.limit = 0}).value();
+  CHECK(all.size() == static_cast<std::size_t>(k_threads * k_batches * k_per_batch + 100));
+  std::set<std::int64_t> ids;
+  for (const auto& d : all) ids.insert(d.id);
+  CHECK(ids.size() == all.size());
+  CHECK(journal->pending_count("http://app").value() == k_threads * k_batches * k_per_batch);
 }
 
 TEST_CASE("store::journal keeps its data when reopened") {
@@ -670,16 +712,16 @@ TEST_CASE("store::journal fails only the job at fault in a batch, and commits th
                          nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);
   }
-  // Asynchronous appends arrive faster than they commit, so the writer gathers them into batches;
-  // every 25th is poisoned.
+  // Batches of 40 in which every 25th delivery is poisoned.
   constexpr int k_appends = 1000;
+  Journal::Batch batch;
   std::atomic<int> committed{0};
   std::vector<std::string> refused;
   std::mutex refused_mutex;
   for (int i = 0; i < k_appends; ++i) {
     const bool poisoned = i % 25 == 7;
     const auto id = (poisoned ? "evt_poison_" : "evt_ok_") + std::to_string(i);
-    journal->append_async(delivery(i, id, "text.incoming.sms", 200), {}, [&, id](Result<Appended> appended, Delivery&&) {
+    journal->add(batch, delivery(i, id, "text.incoming.sms", 200), {}, [&, id](Result<Appended> appended, Delivery&&) {
       if (appended) {
         ++committed;
         return;
@@ -688,8 +730,8 @@ TEST_CASE("store::journal fails only the job at fault in a batch, and commits th
       std::lock_guard lock(refused_mutex);
       refused.push_back(id);
     });
+    if (i % 40 == 39) journal->commit(batch);
   }
-  journal->flush();
   CHECK(committed == k_appends - 40);
   CHECK(refused.size() == 40);
   for (const auto& id : refused) CHECK(id.starts_with("evt_poison_"));

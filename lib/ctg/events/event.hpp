@@ -57,6 +57,20 @@ class Event {
 // A body with `message` and `crumbs` but no `type` is legacy v1. Unknown types are valid events.
 Result<Event> parse_event(std::string raw);
 
+// What an event's envelope says, without the rest of the body.
+struct EventHead {
+  Format format = Format::envelope;
+  std::string id;
+  std::string type;
+  std::int64_t timestamp = 0;
+  std::string api_version;
+};
+
+// Validates `raw` as parse_event() does (the same bodies accepted, the same errors) and returns
+// its envelope, without building a JSON document: one scan of the bytes for a plain body,
+// parse_event() itself for anything less plain (see event_head.cpp). For the receiver's hot path.
+Result<EventHead> read_event_head(std::string_view raw);
+
 // One strict-validation finding: a `data` field that does not match the platform's schema.
 struct SchemaIssue {
   std::string path;     // "data.attachments[0].url"

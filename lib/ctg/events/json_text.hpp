@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "ctg/core/error.hpp"
+#include "ctg/events/event.hpp"
 
 namespace ctg::events::detail {
 
@@ -35,5 +37,9 @@ bool looks_like_legacy_v1(const Json& body);
 // The string member `key` of `object`, or an empty view when `object` is not an object or the
 // member is missing or not a string. The view points into `object`.
 std::string_view string_member(const Json& object, std::string_view key);
+
+// read_event_head()'s single scan (event_head.cpp): the envelope of a plain body, or nullopt when
+// parse_event() must decide. Never accepts a body that parse_event() refuses.
+std::optional<EventHead> scan_event_head(std::string_view raw);
 
 }  // namespace ctg::events::detail

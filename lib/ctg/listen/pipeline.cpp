@@ -46,7 +46,7 @@ std::optional<Verdict> check_head(std::string_view method, std::string_view path
   return std::nullopt;
 }
 
-Verdict judge_body(std::string body, std::string_view signature, const ReceiverPolicy& policy, UnixSeconds now) {
+Verdict judge_body(std::string_view body, std::string_view signature, const ReceiverPolicy& policy, UnixSeconds now) {
   if (body.size() > policy.max_body) {
     return reject(413, "body_too_large",
                   fmt::format("body of more than {} bytes exceeds the limit", policy.max_body));
@@ -66,7 +66,7 @@ Verdict judge_body(std::string body, std::string_view signature, const ReceiverP
       return v;
     }
   }
-  auto event = events::parse_event(std::move(body));
+  auto event = events::read_event_head(body);
   if (!event) {
     auto v = reject(400, "invalid_event", event.error().message);
     v.verification = verification;
@@ -77,7 +77,7 @@ Verdict judge_body(std::string body, std::string_view signature, const ReceiverP
   v.verification = std::move(verification);
   v.verification_message = std::move(verification_message);
   v.hints = std::move(hints);
-  v.answer = accepted_answer(event->id(), false);
+  v.answer = accepted_answer(event->id, false);
   v.event = std::move(*event);
   return v;
 }

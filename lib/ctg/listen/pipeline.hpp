@@ -36,7 +36,7 @@ struct Verdict {
   std::string verification_message;
   std::vector<std::string> hints;          // verify's diagnoses, for the developer's display
   std::string rejection;                   // "<code>: <message>"; empty when accepted
-  std::optional<events::Event> event;      // when the body parsed as an event
+  std::optional<events::EventHead> event;  // the envelope, when the body is a valid event
 
   bool accepted() const { return status >= 200 && status < 300; }
 };
@@ -48,7 +48,7 @@ std::optional<Verdict> check_head(std::string_view method, std::string_view path
 
 // The second stage, with the body read in full. `signature` is the Contiguity-Signature value
 // (empty when absent).
-Verdict judge_body(std::string body, std::string_view signature, const ReceiverPolicy& policy, UnixSeconds now);
+Verdict judge_body(std::string_view body, std::string_view signature, const ReceiverPolicy& policy, UnixSeconds now);
 
 // A rejection with `status`, a machine code ("body_too_large") and a message for the answer.
 Verdict reject(int status, std::string_view code, std::string_view message);

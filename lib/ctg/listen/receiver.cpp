@@ -1,5 +1,6 @@
 #include "ctg/listen/receiver.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <condition_variable>
@@ -36,13 +37,14 @@ class DisplayQueue {
     m_cv.notify_one();
     m_thread.join();
   }
-  // `event`, when given, is summarized and checked against the catalog here, off the request path.
-  void push(DeliveryReport report, std::optional<events::Event> event = std::nullopt) {
+  // With `describe`, the delivery's body (a valid event) is parsed, summarized and checked
+  // against the catalog here, off the request path.
+  void push(DeliveryReport report, bool describe) {
     bool wake = false;
     {
       std::lock_guard lock(m_mutex);
       wake = !m_napping && m_reports.empty() && m_errors.empty();  // else it is awake or will look soon
-      m_reports.push_back({std::move(report), std::move(event)});
+      m_reports.push_back({std::move(report), describe});
     }
     if (wake) m_cv.notify_one();
   }
@@ -85,10 +87,12 @@ class DisplayQueue {
       m_errors.clear();
       lock.unlock();
       for (const auto& e : errors) m_observer.on_journal_error(e);
-      for (auto& [report, event] : reports) {
-        if (event) {
-          report.summary = events::summarize(*event);
-          report.schema_issues = events::strict_issues(*event);
+      for (auto& [report, describe] : reports) {
+        if (describe) {
+          if (auto event = events::parse_event(report.delivery.body)) {
+            report.summary = events::summarize(*event);
+            report.schema_issues = events::strict_issues(*event);
+          }
         }
         m_observer.on_delivery(report);
       }
@@ -101,7 +105,7 @@ class DisplayQueue {
   ReceiverObserver& m_observer;
   std::mutex m_mutex;
   std::condition_variable m_cv;
-  std::deque<std::pair<DeliveryReport, std::optional<events::Event>>> m_reports;
+  std::deque<std::pair<DeliveryReport, bool>> m_reports;  // with `describe`
   std::deque<Error> m_errors;
   bool m_stopping = false;
   bool m_napping = false;  // in a timed wait that pushes need not cut short
@@ -131,6 +135,7 @@ struct Receiver::Impl {
   Forwarder* forwarder;
   std::unique_ptr<net::HttpServer> server;
   std::unique_ptr<DisplayQueue> display;
+  std::vector<store::Journal::Batch> batches;  // one per event loop: its round's deliveries
   int port = 0;
   bool tls = false;
 
@@ -184,8 +189,8 @@ struct Receiver::Impl {
     d.verification = verdict.verification;
     d.verification_message = verdict.verification_message;
     if (verdict.event) {
-      d.event_id = verdict.event->id();
-      d.event_type = verdict.event->type();
+      d.event_id = std::move(verdict.event->id);
+      d.event_type = std::move(verdict.event->type);
     }
     d.status = verdict.status;
     d.rejection = verdict.rejection;
@@ -197,15 +202,15 @@ struct Receiver::Impl {
 
     auto report = std::make_shared<DeliveryReport>();
     report->hints = std::move(verdict.hints);
-    auto event = std::make_shared<std::optional<events::Event>>(std::move(verdict.event));
+    const bool describe = verdict.event.has_value() && show;
     report->forwarded_to = targets;
     report->shown = show;
     net::ServerAnswer answer{.status = verdict.status, .body = std::move(verdict.answer)};
     if (!verdict.allow.empty()) answer.headers.emplace_back("Allow", verdict.allow);
 
     // Runs on the journal's writer thread, once the delivery is committed.
-    journal.append_async(std::move(d), std::move(targets),
-                         [this, respond, report, event, answer = std::move(answer)](Result<store::Appended> appended,
+    journal.add(batches[r.loop], std::move(d), std::move(targets),
+                         [this, respond, report, describe, answer = std::move(answer)](Result<store::Appended> appended,
                                                                                     store::Delivery&& delivery) mutable {
                            report->delivery = std::move(delivery);
                            if (!appended) {
@@ -221,7 +226,7 @@ struct Receiver::Impl {
                            }
                            respond(std::move(answer));
                            if (!report->forwarded_to.empty() && forwarder != nullptr) forwarder->notify();
-                           display->push(std::move(*report), std::move(*event));
+                           display->push(std::move(*report), describe);
                          });
   }
 
@@ -249,6 +254,12 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options, stor
   server.max_connections = std::max<std::size_t>(o.max_connections, 4);
   server.cert_file = o.cert_file;
   server.key_file = o.key_file;
+  // By default half the cores (at most 4): the rest are for the display, the checkpoints, the
+  // app being built and whatever sends the webhooks. On 2 cores one loop keeps the p99 low,
+  // where two would trade it for throughput (README, Performance).
+  server.loops = o.loops != 0 ? o.loops : std::clamp<std::size_t>(std::thread::hardware_concurrency() / 2, 1, 4);
+  impl->batches = std::vector<store::Journal::Batch>(server.loops);
+  server.on_round_end = [impl = impl.get()](std::size_t loop) { impl->journal.commit(impl->batches[loop]); };
   auto created = net::HttpServer::create(std::move(server), [impl = impl.get()](net::ServerRequest&& r, net::Responder respond) {
     impl->handle(std::move(r), std::move(respond));
   });
@@ -268,6 +279,7 @@ Receiver::Receiver(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 Receiver::~Receiver() {
   stop();
   m_impl->server.reset();   // no request is handed to the pipeline after this
+  for (auto& batch : m_impl->batches) m_impl->journal.commit(batch);  // empty once run() has returned
   m_impl->journal.flush();  // the answers and reports of those journaled are given
   m_impl->display.reset();  // drains the reports still queued
 }

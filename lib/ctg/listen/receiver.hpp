@@ -5,12 +5,13 @@
 // before the answer: display and forwarding are handed to other threads. A repeated event id is
 // answered 2xx, marked duplicate and not forwarded again.
 //
-// Threading: run() serves on one event loop (net::HttpServer) that reads, parses and judges each
-// request and hands it to the journal without waiting; the journal's writer thread answers it once
-// committed (group commit) and passes the report to the display thread. A client trickling its
-// headers costs a buffer, not a thread, so it cannot delay a normal sender. stop() may be called
-// from any thread (a signal watcher): it stops accepting, lets requests in flight finish, and
-// makes run() return.
+// Threading: run() serves on event loops (net::HttpServer; one per two cores by default), each on
+// its own thread, reading, parsing and judging its connections' requests without blocking. At the
+// end of each round of network events a loop commits its round's deliveries to the journal in
+// one transaction (group commit on its own thread: no hand-off, no wake-up), answers them, and
+// hands the reports to the display thread. A client trickling its headers costs a buffer, not a
+// thread, so it cannot delay a normal sender. stop() may be called from any thread (a signal
+// watcher): it stops accepting, lets requests in flight finish, and makes run() return.
 #pragma once
 
 #include <chrono>
@@ -38,6 +39,7 @@ struct ReceiverOptions {
   std::string key_file;
   std::size_t max_connections = 10'000;  // open connections at most; more are closed at once
   std::chrono::seconds read_timeout{5};  // a request must arrive whole within this; idle connections close after it
+  std::size_t loops = 0;              // event-loop threads; 0: one per CPU core, at most 4
 };
 
 // One journaled request, as the display sees it.

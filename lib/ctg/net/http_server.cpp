@@ -10,11 +10,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -108,20 +110,40 @@ struct Responder::Mailbox {
     std::uint64_t request;
     ServerAnswer answer;
   };
+  // A connection accepted by another loop, for this one to serve.
+  struct Arrival {
+    int fd;
+    std::string peer;
+  };
   std::mutex mutex;
-  std::vector<Letter> letters;  // guarded by mutex
-  bool open = true;             // guarded by mutex; false once the server is gone
+  std::vector<Letter> letters;    // guarded by mutex
+  std::vector<Arrival> arrivals;  // guarded by mutex
+  bool open = true;               // guarded by mutex; false once the server is gone
   int wake_fd = -1;
+  // The loop's own thread: it looks at its mailbox after each round, so it need not be woken.
+  std::atomic<std::thread::id> loop_thread{};
 
   void post(Letter letter) {
     bool wake = false;
     {
       std::lock_guard lock(mutex);
       if (!open) return;
-      wake = letters.empty();
+      wake = letters.empty() && arrivals.empty();
       letters.push_back(std::move(letter));
     }
+    if (wake && std::this_thread::get_id() != loop_thread.load(std::memory_order_relaxed)) wake_loop();
+  }
+  // False when the loop has gone: the caller keeps (and closes) the descriptor.
+  bool adopt(Arrival arrival) {
+    bool wake = false;
+    {
+      std::lock_guard lock(mutex);
+      if (!open) return false;
+      wake = letters.empty() && arrivals.empty();
+      arrivals.push_back(std::move(arrival));
+    }
     if (wake) wake_loop();
+    return true;
   }
   void wake_loop() const {
     const std::uint64_t one = 1;
@@ -133,71 +155,64 @@ void Responder::operator()(ServerAnswer answer) const {
   if (m_mailbox) m_mailbox->post({m_connection, m_request, std::move(answer)});
 }
 
+namespace {
+struct Loop;
+}  // namespace
+
 struct HttpServer::Impl {
   ServerOptions options;
   ServerHandler handler;
-  int listen_fd = -1;
-  int epoll_fd = -1;
+  int listen_fd = -1;  // watched by loop 0, which deals the connections it accepts to all loops
   int port = 0;
   SSL_CTX* tls = nullptr;
+  std::vector<std::unique_ptr<Loop>> loops;
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> open_connections{0};  // over all loops
+  std::size_t next_loop = 0;                     // loop 0's: who gets the next connection
+
+  ~Impl();
+  Result<void> open_tls();
+  Result<void> open_socket();
+  void run();
+};
+
+namespace {
+
+void release(Connection& c) {
+  if (c.ssl != nullptr) SSL_free(c.ssl);
+  if (c.fd >= 0) ::close(c.fd);
+  c.ssl = nullptr;
+  c.fd = -1;
+}
+
+// One event loop, on its own thread: the connections dealt to it, from accept to close.
+struct Loop {
+  HttpServer::Impl& server;
+  const ServerOptions& options;
+  const std::size_t index;
+  int epoll_fd = -1;
   std::shared_ptr<Responder::Mailbox> mailbox = std::make_shared<Responder::Mailbox>();
   std::unordered_map<std::uint64_t, Connection> connections;
   std::uint64_t next_id = 2;
-  std::atomic<bool> stopping{false};
-  std::vector<Responder::Mailbox::Letter> letters;  // the loop's copy, swapped out of the mailbox
+  std::uint64_t handed = 0;  // requests handed to the handler so far
+  std::vector<Responder::Mailbox::Letter> letters;     // the loop's copy, swapped out of the mailbox
+  std::vector<Responder::Mailbox::Arrival> arrivals;   // likewise
 
-  ~Impl() {
+  Loop(HttpServer::Impl& s, std::size_t i) : server(s), options(s.options), index(i) {}
+
+  ~Loop() {
     {
       std::lock_guard lock(mailbox->mutex);
       mailbox->open = false;
+      for (auto& arrival : mailbox->arrivals) ::close(arrival.fd);
+      mailbox->arrivals.clear();
     }
     for (auto& [id, c] : connections) release(c);
-    if (listen_fd >= 0) ::close(listen_fd);
     if (epoll_fd >= 0) ::close(epoll_fd);
     if (mailbox->wake_fd >= 0) ::close(mailbox->wake_fd);
-    if (tls != nullptr) SSL_CTX_free(tls);
   }
 
-  static void release(Connection& c) {
-    if (c.ssl != nullptr) SSL_free(c.ssl);
-    if (c.fd >= 0) ::close(c.fd);
-    c.ssl = nullptr;
-    c.fd = -1;
-  }
-
-  Result<void> open_tls() {
-    tls = SSL_CTX_new(TLS_server_method());
-    if (tls == nullptr) return fail(ErrorKind::internal, "cannot create a TLS context: " + openssl_error());
-    SSL_CTX_set_min_proto_version(tls, TLS1_2_VERSION);
-    SSL_CTX_set_mode(tls, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    if (SSL_CTX_use_certificate_chain_file(tls, options.cert_file.c_str()) != 1) {
-      return fail(ErrorKind::usage, fmt::format("cannot use {} as a TLS certificate: {}", options.cert_file, openssl_error()));
-    }
-    if (SSL_CTX_use_PrivateKey_file(tls, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-      const unsigned long code = ERR_peek_last_error();
-      if (ERR_GET_LIB(code) == ERR_LIB_X509 && ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH) {
-        ERR_clear_error();
-        return fail(ErrorKind::usage, fmt::format("the key in {} does not match the certificate in {}",
-                                                  options.key_file, options.cert_file));
-      }
-      return fail(ErrorKind::usage, fmt::format("cannot use {} as a TLS key: {}", options.key_file, openssl_error()));
-    }
-    if (SSL_CTX_check_private_key(tls) != 1) {
-      return fail(ErrorKind::usage, fmt::format("the key in {} does not match the certificate in {}", options.key_file,
-                                                options.cert_file));
-    }
-    return {};
-  }
-
-  Result<void> open_socket() {
-    auto socket = listen_on(options.host, options.port);
-    if (!socket) return std::unexpected(socket.error());
-    listen_fd = socket->fd;
-    port = socket->port;
-    return {};
-  }
-
-  Result<void> open_loop() {
+  Result<void> open() {
     epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
     mailbox->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (epoll_fd < 0 || mailbox->wake_fd < 0) return fail(ErrorKind::io, fmt::format("cannot start the server: {}", std::strerror(errno)));
@@ -214,42 +229,55 @@ struct HttpServer::Impl {
     while (true) {
       sockaddr_storage addr{};
       socklen_t length = sizeof addr;
-      const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      const int fd = ::accept4(server.listen_fd, reinterpret_cast<sockaddr*>(&addr), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
         return;  // EAGAIN, or out of descriptors (EMFILE): try again on the next readiness
       }
-      if (connections.size() >= options.max_connections) {
+      if (server.open_connections.load(std::memory_order_relaxed) >= options.max_connections) {
         ::close(fd);
         continue;
       }
       const int yes = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-      const std::uint64_t id = next_id++;
-      auto [it, inserted] = connections.try_emplace(id, options.limits);
-      Connection& c = it->second;
-      c.id = id;
-      c.fd = fd;
-      c.peer = address_text(addr);
-      c.last_activity = Clock::now();
-      if (tls != nullptr) {
-        c.ssl = SSL_new(tls);
-        if (c.ssl == nullptr || SSL_set_fd(c.ssl, fd) != 1) {
-          close_connection(c);
-          continue;
-        }
-        SSL_set_accept_state(c.ssl);
+      server.open_connections.fetch_add(1, std::memory_order_relaxed);
+      // Dealt in turn, so that every loop serves its share of the clients.
+      Loop& to = *server.loops[server.next_loop++ % server.loops.size()];
+      if (&to == this) {
+        serve(fd, address_text(addr));
+      } else if (!to.mailbox->adopt({fd, address_text(addr)})) {
+        ::close(fd);
+        server.open_connections.fetch_sub(1, std::memory_order_relaxed);
       }
-      c.interest = EPOLLIN;
-      epoll_event event{.events = c.interest, .data = {.u64 = id}};
-      if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) close_connection(c);
     }
+  }
+
+  void serve(int fd, std::string peer) {
+    const std::uint64_t id = next_id++;
+    auto [it, inserted] = connections.try_emplace(id, options.limits);
+    Connection& c = it->second;
+    c.id = id;
+    c.fd = fd;
+    c.peer = std::move(peer);
+    c.last_activity = Clock::now();
+    if (server.tls != nullptr) {
+      c.ssl = SSL_new(server.tls);
+      if (c.ssl == nullptr || SSL_set_fd(c.ssl, fd) != 1) {
+        close_connection(c);
+        return;
+      }
+      SSL_set_accept_state(c.ssl);
+    }
+    c.interest = EPOLLIN;
+    epoll_event event{.events = c.interest, .data = {.u64 = id}};
+    if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) close_connection(c);
   }
 
   void close_connection(Connection& c) {
     if (c.fd >= 0 && c.registered) ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c.fd, nullptr);
     if (c.ssl != nullptr && !c.peer_closed) SSL_shutdown(c.ssl);
     release(c);
+    server.open_connections.fetch_sub(1, std::memory_order_relaxed);
     connections.erase(c.id);  // `c` is gone after this
   }
 
@@ -380,7 +408,9 @@ struct HttpServer::Impl {
     c.keep_alive = request.request.keep_alive;
     c.http10 = request.request.minor_version == 0;
     c.head = request.request.method == "HEAD";
-    handler(std::move(request), Responder(mailbox, c.id, ++c.request));
+    request.loop = index;
+    ++handed;
+    server.handler(std::move(request), Responder(mailbox, c.id, ++c.request));
   }
 
   // Writes what is pending; returns false when the connection was closed.
@@ -427,7 +457,7 @@ struct HttpServer::Impl {
   void answer(Connection& c, ServerAnswer&& a) {
     c.waiting = false;
     const bool keep = !a.close && !c.close_after && !c.peer_closed && c.keep_alive &&
-                      !stopping.load(std::memory_order_relaxed);
+                      !server.stopping.load(std::memory_order_relaxed);
     const bool http10 = c.http10;
     c.close_after = !keep;
     std::string& out = c.out;
@@ -451,10 +481,13 @@ struct HttpServer::Impl {
 
   void deliver_letters() {
     letters.clear();
+    arrivals.clear();
     {
       std::lock_guard lock(mailbox->mutex);
       letters.swap(mailbox->letters);
+      arrivals.swap(mailbox->arrivals);
     }
+    for (auto& arrival : arrivals) serve(arrival.fd, std::move(arrival.peer));
     for (auto& letter : letters) {
       const auto it = connections.find(letter.connection);
       if (it == connections.end()) continue;  // the client has gone
@@ -472,7 +505,7 @@ struct HttpServer::Impl {
         late.push_back(id);
       } else if (!c.started && now - c.last_activity > options.idle_timeout) {
         expired.push_back(id);
-      } else if (stopping.load(std::memory_order_relaxed) && !c.started && c.out_pos == c.out.size()) {
+      } else if (server.stopping.load(std::memory_order_relaxed) && !c.started && c.out_pos == c.out.size()) {
         expired.push_back(id);  // idle while stopping
       }
     }
@@ -492,11 +525,27 @@ struct HttpServer::Impl {
     }
   }
 
+  // The round's requests (timed-out ones included) are with the handler: its batch work, then
+  // the answers owed, from this round or from other threads.
+  void finish_round() {
+    if (options.on_round_end) options.on_round_end(index);
+    while (true) {
+      // An answer lets its connection's next (pipelined) request through, which is owed its
+      // batch work in this round too.
+      const auto handed_before = handed;
+      deliver_letters();
+      if (!options.on_round_end || handed == handed_before) break;
+      options.on_round_end(index);
+    }
+  }
+
   void run() {
+    mailbox->loop_thread.store(std::this_thread::get_id());
     std::array<epoll_event, 256> events;
     auto next_tick = Clock::now() + k_tick;
     Clock::time_point stop_deadline{};
-    bool listening = true;
+    bool listening = index == 0;
+    bool stopped = false;
     while (true) {
       const int n = ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()),
                                  static_cast<int>(k_tick.count()));
@@ -520,29 +569,73 @@ struct HttpServer::Impl {
         if ((flags & EPOLLOUT) != 0 && !write_output(c)) continue;
         if ((flags & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 || read_again) read_input(c);
       }
-      deliver_letters();
       const auto now = Clock::now();
-      if (stopping.load(std::memory_order_relaxed)) {
+      if (!stopped && server.stopping.load(std::memory_order_relaxed)) {
+        stopped = true;
         if (listening) {
           listening = false;
-          if (listen_fd >= 0) {
-            ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, listen_fd, nullptr);
-            ::close(listen_fd);
-            listen_fd = -1;
-          }
-          stop_deadline = now + options.stop_grace;
-          check_timeouts(now);
+          ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, server.listen_fd, nullptr);
         }
-        if (connections.empty() || now >= stop_deadline) break;
+        stop_deadline = now + options.stop_grace;
+        check_timeouts(now);
       }
       if (now >= next_tick) {
         check_timeouts(now);
         next_tick = now + k_tick;
       }
+      finish_round();
+      if (stopped && (connections.empty() || now >= stop_deadline)) break;
     }
     while (!connections.empty()) close_connection(connections.begin()->second);
   }
 };
+
+}  // namespace
+
+Result<void> HttpServer::Impl::open_tls() {
+  tls = SSL_CTX_new(TLS_server_method());
+  if (tls == nullptr) return fail(ErrorKind::internal, "cannot create a TLS context: " + openssl_error());
+  SSL_CTX_set_min_proto_version(tls, TLS1_2_VERSION);
+  SSL_CTX_set_mode(tls, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  if (SSL_CTX_use_certificate_chain_file(tls, options.cert_file.c_str()) != 1) {
+    return fail(ErrorKind::usage, fmt::format("cannot use {} as a TLS certificate: {}", options.cert_file, openssl_error()));
+  }
+  if (SSL_CTX_use_PrivateKey_file(tls, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    const unsigned long code = ERR_peek_last_error();
+    if (ERR_GET_LIB(code) == ERR_LIB_X509 && ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH) {
+      ERR_clear_error();
+      return fail(ErrorKind::usage, fmt::format("the key in {} does not match the certificate in {}",
+                                                options.key_file, options.cert_file));
+    }
+    return fail(ErrorKind::usage, fmt::format("cannot use {} as a TLS key: {}", options.key_file, openssl_error()));
+  }
+  if (SSL_CTX_check_private_key(tls) != 1) {
+    return fail(ErrorKind::usage, fmt::format("the key in {} does not match the certificate in {}", options.key_file,
+                                              options.cert_file));
+  }
+  return {};
+}
+
+Result<void> HttpServer::Impl::open_socket() {
+  auto socket = listen_on(options.host, options.port);
+  if (!socket) return std::unexpected(socket.error());
+  listen_fd = socket->fd;
+  port = socket->port;
+  return {};
+}
+
+HttpServer::Impl::~Impl() {
+  loops.clear();  // before the TLS context their connections use
+  if (listen_fd >= 0) ::close(listen_fd);
+  if (tls != nullptr) SSL_CTX_free(tls);
+}
+
+void HttpServer::Impl::run() {
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < loops.size(); ++i) threads.emplace_back([this, i] { loops[i]->run(); });
+  loops[0]->run();
+  for (auto& thread : threads) thread.join();
+}
 
 Result<std::unique_ptr<HttpServer>> HttpServer::create(ServerOptions options, ServerHandler handler) {
   auto impl = std::make_unique<Impl>();
@@ -555,14 +648,18 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(ServerOptions options, Se
     }
     if (auto opened = impl->open_tls(); !opened) return std::unexpected(opened.error());
   }
-  if (auto opened = impl->open_loop(); !opened) return std::unexpected(opened.error());
+  const std::size_t loops = std::max<std::size_t>(impl->options.loops, 1);
+  for (std::size_t i = 0; i < loops; ++i) {
+    impl->loops.push_back(std::make_unique<Loop>(*impl, i));
+    if (auto opened = impl->loops.back()->open(); !opened) return std::unexpected(opened.error());
+  }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
 Result<void> HttpServer::bind() {
   if (auto opened = m_impl->open_socket(); !opened) return opened;
   epoll_event event{.events = EPOLLIN, .data = {.u64 = k_listen_key}};
-  if (::epoll_ctl(m_impl->epoll_fd, EPOLL_CTL_ADD, m_impl->listen_fd, &event) != 0) {
+  if (::epoll_ctl(m_impl->loops[0]->epoll_fd, EPOLL_CTL_ADD, m_impl->listen_fd, &event) != 0) {
     return fail(ErrorKind::io, fmt::format("cannot start the server: {}", std::strerror(errno)));
   }
   return {};
@@ -580,7 +677,7 @@ void HttpServer::run() { m_impl->run(); }
 
 void HttpServer::stop() {
   m_impl->stopping.store(true);
-  m_impl->mailbox->wake_loop();
+  for (const auto& loop : m_impl->loops) loop->mailbox->wake_loop();
 }
 
 }  // namespace ctg::net

@@ -1,15 +1,19 @@
-// ctg::net — an HTTP/1.1 server on one epoll event loop, for receivers that must answer many
-// small requests quickly and may answer later, from another thread (after a journal commit).
+// ctg::net — an HTTP/1.1 server on epoll event loops, for receivers that must answer many small
+// requests quickly and may answer later (after a journal commit).
 //
-// One thread runs the loop: it accepts, reads, parses (RequestParser), hands each whole request
-// to the handler, and writes answers, each in a single send. The handler runs on the loop thread
-// and must not block; it answers through the Responder, now or later, from any thread, exactly
-// once. A connection reads its next (keep-alive or pipelined) request only after the previous one
-// is answered, so answers go out in order. Slow clients cost a buffer, not a thread: a client
-// trickling its headers cannot delay anyone else. TLS (OpenSSL) is optional.
+// Each loop runs on its own thread; loop 0 accepts and deals the connections to the loops in
+// turn. A loop reads, parses (RequestParser), hands each whole request to the handler, and writes
+// answers, each in a single send. The handler runs on the loop's thread (with several loops, on
+// several threads at once) and must not block; it answers through the Responder, now or later,
+// from any thread, exactly once. After each round of network events the loop calls on_round_end,
+// where a handler can finish the round's requests together (one journal commit), and then writes
+// the answers owed. A connection reads its next (keep-alive or pipelined) request only after the
+// previous one is answered, so answers go out in order. Slow clients cost a buffer, not a thread:
+// a client trickling its headers cannot delay anyone else. TLS (OpenSSL) is optional.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,6 +43,7 @@ struct ServerRequest {
   int error_status = 0;
   std::string error_message;
   std::chrono::steady_clock::time_point started;  // when its first byte arrived
+  std::size_t loop = 0;  // the event loop (0 .. loops - 1) that hands it over
 };
 
 class Responder {
@@ -73,6 +78,12 @@ struct ServerOptions {
   std::size_t max_connections = 10'000;  // beyond, new connections are closed at once
   // After stop(): how long answers still owed may take before run() returns anyway.
   std::chrono::milliseconds stop_grace{2'000};
+  // Event loops, each on its own thread; the connections accepted are dealt to them in turn.
+  std::size_t loops = 1;
+  // Called on a loop's thread after each round of readiness events (the round's requests have
+  // been handed to the handler), before the answers owed are written and the loop waits again:
+  // where a handler that answers in batches does its batch work for that loop.
+  std::function<void(std::size_t loop)> on_round_end;
   // TLS: PEM files; both empty for plain HTTP.
   std::string cert_file;
   std::string key_file;

@@ -347,6 +347,7 @@ void Journal::Impl::run_writer() {
     std::unique_lock lock(m_queue_mutex);
     m_queue_cv.wait(lock, [&] { return m_stopping || !m_queue.empty(); });
     if (m_queue.empty()) return;  // stopping, and everything queued is committed
+    std::unique_lock writing(m_writer_mutex);
     // Under concurrent load (the last batch had company) the transaction stays open a moment for
     // more jobs, and each is inserted as it arrives: a commit writes a few whole pages to the WAL
     // however few rows it carries, so larger batches save more than the wait costs, and by the end
@@ -382,15 +383,14 @@ void Journal::Impl::run_writer() {
     m_open = 0;
     lock.unlock();
     last_batch = batch.size();
-    if (open && !broken && run(m_w.commit) == SQLITE_DONE) {
-      finish(batch);
-    } else {
+    if (!open || broken || run(m_w.commit) != SQLITE_DONE) {
       // Something failed: start again without the inserts made so far, one job at a time if
       // need be (commit_chunk() fails only the job at fault).
       if (open) run(m_w.rollback);
       commit_chunk(batch);
-      finish(batch);
     }
+    writing.unlock();
+    finish(batch);
     batch.clear();
   }
 }
@@ -537,6 +537,32 @@ Result<void> Journal::Impl::apply_attempt(Job& job) {
 // ---------------------------------------------------------------------------------------------
 // The write API.
 
+namespace {
+
+// A job for `delivery`, owning it, with its headers encoded on the caller's thread. On failure
+// `done` has been told, and the result is null.
+std::unique_ptr<Job> owned_append(Delivery&& delivery, std::vector<std::string>&& forward_targets,
+                                  Journal::AppendDone& done) {
+  auto job = std::make_unique<Job>();
+  job->kind = Job::Kind::append;
+  job->owned_delivery = std::move(delivery);
+  job->owned_targets = std::move(forward_targets);
+  try {
+    encode_headers(job->owned_delivery.headers, job->owned_headers_json);
+  } catch (const std::exception& e) {
+    done(fail(ErrorKind::internal, fmt::format("cannot encode the headers of a delivery: {}", e.what())),
+         std::move(job->owned_delivery));
+    return nullptr;
+  }
+  job->delivery = &job->owned_delivery;
+  job->forward_targets = &job->owned_targets;
+  job->headers_json = job->owned_headers_json;
+  job->on_done = std::move(done);
+  return job;
+}
+
+}  // namespace
+
 Result<Appended> Journal::append(const Delivery& delivery, const std::vector<std::string>& forward_targets) {
   Job job;
   job.kind = Job::Kind::append;
@@ -555,23 +581,25 @@ Result<Appended> Journal::append(const Delivery& delivery, const std::vector<std
   return job.appended;
 }
 
-void Journal::append_async(Delivery delivery, std::vector<std::string> forward_targets, AppendDone done) {
-  auto job = std::make_unique<Job>();
-  job->kind = Job::Kind::append;
-  job->owned_delivery = std::move(delivery);
-  job->owned_targets = std::move(forward_targets);
-  try {
-    encode_headers(job->owned_delivery.headers, job->owned_headers_json);
-  } catch (const std::exception& e) {
-    done(fail(ErrorKind::internal, fmt::format("cannot encode the headers of a delivery: {}", e.what())),
-         std::move(job->owned_delivery));
-    return;
+Journal::Batch::~Batch() {
+  for (Job* job : m_jobs) {
+    job->on_done(fail(ErrorKind::internal, "the delivery was never committed"), std::move(job->owned_delivery));
+    delete job;
   }
-  job->delivery = &job->owned_delivery;
-  job->forward_targets = &job->owned_targets;
-  job->headers_json = job->owned_headers_json;
-  job->on_done = std::move(done);
-  m_impl->enqueue(job.release());
+}
+
+void Journal::add(Batch& batch, Delivery delivery, std::vector<std::string> forward_targets, AppendDone done) {
+  if (auto job = owned_append(std::move(delivery), std::move(forward_targets), done)) batch.m_jobs.push_back(job.release());
+}
+
+void Journal::commit(Batch& batch) {
+  if (batch.m_jobs.empty()) return;
+  // The outcomes are given under the lock too, so that batches committed by several threads
+  // report in commit order.
+  std::lock_guard writing(m_impl->m_writer_mutex);
+  m_impl->commit_chunk(batch.m_jobs);
+  m_impl->finish(batch.m_jobs);  // deletes the jobs
+  batch.m_jobs.clear();
 }
 
 Result<void> Journal::record_attempt(const Attempt& attempt, ForwardState new_state) {

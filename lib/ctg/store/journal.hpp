@@ -4,7 +4,8 @@
 // Durability: append() returns only after the delivery's transaction has committed to the WAL, so
 // a delivery that was acknowledged survives the process being killed (SIGKILL) right after the
 // answer. Appends from many threads are batched into one transaction by a single writer thread
-// (group commit), so that durability does not cap throughput.
+// (group commit), so that durability does not cap throughput; an event loop batches its own
+// round of requests (Journal::Batch) and commits it on its own thread.
 //
 // Threading: a Journal is safe to use from any number of threads. Reads use their own
 // connection(s) and never block the writer for long (WAL).
@@ -92,6 +93,8 @@ struct ListFilter {
   std::size_t limit = 50;                     // newest first; 0 = no limit
 };
 
+struct Job;  // journal_impl.hpp
+
 class Journal {
  public:
   // Opens (creating folders and the file as needed; mode 0600) and migrates the schema.
@@ -110,11 +113,29 @@ class Journal {
   // Errors (io): "cannot write journal <path>: <reason>".
   Result<Appended> append(const Delivery& delivery, const std::vector<std::string>& forward_targets);
 
-  // append() without waiting, for callers that must not block (an event loop): `done` runs on the
-  // journal's writer thread once the delivery has committed, or failed, in the order of the
-  // calls, and gets the delivery back. It must be quick and must not call back into the journal.
+  // What add() reports for a delivery once its batch has committed (or failed), with the
+  // delivery handed back. It must be quick and must not call back into the journal.
   using AppendDone = std::function<void(Result<Appended>, Delivery&&)>;
-  void append_async(Delivery delivery, std::vector<std::string> forward_targets, AppendDone done);
+
+  // For an event loop that journals a round of requests at a time, on its own thread: add()
+  // puts a delivery in the caller's batch, and commit() commits the whole batch in one
+  // transaction on the calling thread (waiting while another thread writes), then runs each
+  // `done` there, in the order added. A statement that fails fails only its own delivery.
+  // A batch belongs to one thread; several threads may commit their own batches.
+  class Batch {
+   public:
+    Batch() = default;
+    ~Batch();  // fails what was added and never committed
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+    bool empty() const { return m_jobs.empty(); }
+
+   private:
+    friend class Journal;
+    std::vector<Job*> m_jobs;
+  };
+  void add(Batch& batch, Delivery delivery, std::vector<std::string> forward_targets, AppendDone done);
+  void commit(Batch& batch);
 
   // Reads. Errors (io): "cannot read journal <path>: <reason>".
   // list(): "accepted" is 2xx and not duplicate, "rejected" non-2xx, "forward-failed" has a forward

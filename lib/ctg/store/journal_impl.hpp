@@ -2,8 +2,9 @@
 // the writer thread, appends and attempts) and journal_read.cpp (the reads).
 //
 // Threading:
-// - m_writer and the Writer statements belong to the writer thread (and to open() and the
-//   destructor, before the thread starts and after it is joined).
+// - m_writer, the Writer statements and m_work are used with m_writer_mutex held: by the writer
+//   thread, and by callers committing their own Journal::Batch (and by open() and the destructor,
+//   before the thread starts and after it is joined).
 // - m_reader and the Reader statements are used only with m_read_mutex held.
 // - m_checkpointer belongs to the checkpoint thread. SQLite's automatic checkpoint would run inside
 //   the writer's COMMIT, copying the WAL into the database and fsyncing both while every delivery
@@ -55,7 +56,7 @@ struct Job {
   std::condition_variable finished;
   bool done = false;  // guarded by `mutex`
 
-  // An append_async(): the job owns what it journals, nobody waits on it, and the writer runs
+  // A Journal::Batch job: it owns what it journals, nobody waits on it, and finish() runs
   // `on_done` and then deletes the job.
   Journal::AppendDone on_done;
   Delivery owned_delivery;
@@ -76,8 +77,7 @@ struct Journal::Impl {
 
   // Queues `job` for the writer and blocks until it is committed (or failed).
   void submit(Job& job);
-  // Queues `job` without waiting: for a job that owns itself (on_done set), which the writer
-  // deletes when done.
+  // Queues `job` for the writer thread (submit()'s first half).
   void enqueue(Job* job);
 
   // Writer thread.
@@ -98,6 +98,9 @@ struct Journal::Impl {
     sqlite::Statement find_accepted, insert_delivery, insert_forward, update_forward, insert_attempt;
   } m_w;
   std::vector<Job*> m_work;  // the writer's current chunk, reused across commits
+  // Held by whoever writes with m_writer and the Writer statements: the writer thread for each of
+  // its batches, Journal::commit() for a caller's Batch.
+  std::mutex m_writer_mutex;
 
   mutable std::mutex m_read_mutex;
   sqlite::Connection m_reader;

@@ -1,0 +1,162 @@
+#include <doctest/doctest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ctg/events/event.hpp"
+#include "ctg/events/fixtures.hpp"
+#include "ctg/events/json_text.hpp"
+
+using namespace ctg::events;
+
+TEST_SUITE_BEGIN("events");
+
+namespace {
+
+// read_event_head() must say what parse_event() says: the same envelope, or the same error.
+void check_agrees(const std::string& body) {
+  auto event = parse_event(body);
+  auto head = read_event_head(body);
+  REQUIRE_MESSAGE(event.has_value() == head.has_value(), body);
+  if (!event) {
+    CHECK_MESSAGE(event.error().message == head.error().message, body);
+    return;
+  }
+  CHECK_MESSAGE(head->format == event->format(), body);
+  CHECK_MESSAGE(head->id == event->id(), body);
+  CHECK_MESSAGE(head->type == event->type(), body);
+  CHECK_MESSAGE(head->timestamp == event->timestamp(), body);
+  CHECK_MESSAGE(head->api_version == event->api_version(), body);
+}
+
+// The single scan must never accept what parse_event() refuses, nor read another envelope.
+void check_scan_sound(const std::string& body) {
+  const auto scanned = detail::scan_event_head(body);
+  if (!scanned) return;
+  auto event = parse_event(body);
+  REQUIRE_MESSAGE(event.has_value(), body);
+  CHECK_MESSAGE(scanned->id == event->id(), body);
+  CHECK_MESSAGE(scanned->type == event->type(), body);
+  CHECK_MESSAGE(scanned->timestamp == event->timestamp(), body);
+  CHECK_MESSAGE(scanned->api_version == event->api_version(), body);
+  CHECK_MESSAGE(scanned->format == event->format(), body);
+}
+
+const std::string k_plain =
+    R"({"id":"evt_d61aCHRo18","type":"text.incoming.sms","timestamp":1707321600,"api_version":"v2025.9.7",)"
+    R"("data":{"from":"+15551234567","to":"+15559876543","body":"Hello 👋 world","n":-1.25,"ok":true,"x":null,"l":[1,[],{}]}})";
+
+}  // namespace
+
+TEST_CASE("events::read_event_head reads plain envelopes in its single scan, as parse_event() does") {
+  const auto scanned = detail::scan_event_head(k_plain);
+  REQUIRE(scanned.has_value());
+  CHECK(scanned->id == "evt_d61aCHRo18");
+  CHECK(scanned->type == "text.incoming.sms");
+  CHECK(scanned->timestamp == 1707321600);
+  CHECK(scanned->api_version == "v2025.9.7");
+  check_agrees(k_plain);
+  // Every shipped sample of a current type is plain.
+  int scanned_fixtures = 0;
+  for (const auto& fixture : fixtures()) {
+    const std::string body(fixture.content);
+    check_agrees(body);
+    if (fixture.type->generation != Generation::legacy_v1) {
+      CHECK_MESSAGE(detail::scan_event_head(body).has_value(), fixture.file);
+      ++scanned_fixtures;
+    }
+  }
+  CHECK(scanned_fixtures > 10);
+}
+
+TEST_CASE("events::read_event_head leaves the unusual to parse_event(), with its exact errors") {
+  const std::vector<std::string> cases = {
+      "",
+      "   ",
+      "[]",
+      "{}",
+      "\xEF\xBB\xBF" + k_plain,                                      // byte order mark
+      k_plain + " x",                                                 // trailing data
+      k_plain.substr(0, k_plain.size() - 1),                          // truncated
+      R"({"\u0069d":"evt_1","type":"a.b","timestamp":1})",             // escaped key
+      R"({"id":"evt_1","id":"evt_2","type":"a.b","timestamp":1})",     // repeated field
+      R"({"id":"evt_\u00e9","type":"a.b","timestamp":1})",             // escape in the id
+      R"({"id":"evt_1","type":"a.b","timestamp":1,"data":{"s":"\ud83d\ude00"}})",  // surrogate pair
+      R"({"id":"evt_1","type":"a.b","timestamp":1,"data":{"s":"\ud800"}})",        // lone surrogate
+      R"({"id":"evt_1","type":"a.b","timestamp":1e3})",
+      R"({"id":"evt_1","type":"a.b","timestamp":1.0})",
+      R"({"id":"evt_1","type":"a.b","timestamp":-5})",
+      R"({"id":"evt_1","type":"a.b","timestamp":-0})",
+      R"({"id":"evt_1","type":"a.b","timestamp":99999999999999999999999})",
+      R"({"id":"evt_1","type":"a.b","timestamp":"1"})",
+      R"({"id":"evt_1","type":"a.b","timestamp":1,"data":{"n":1e400}})",
+      R"({"id":"evt_1","type":"a.b","timestamp":1,"data":{"n":01}})",
+      R"({"id":"evt_1","type":"a.b","timestamp":1,"data":{"n":-}})",
+      R"({"id":"evt_1","type":"a.b","timestamp":1,"data":{"n":1.}})",
+      R"({"id":"evt_1","type":"","timestamp":1})",
+      R"({"id":7,"type":"a.b","timestamp":1})",
+      R"({"type":"a.b","timestamp":1})",
+      R"({"id":"evt_1","type":"a.b","timestamp":1,"data":[]})",
+      R"({"id":"evt_1","type":"a.b","timestamp":1,"data":null})",
+      R"({"id":"evt_1","type":"a.b","timestamp":1,"api_version":5})",
+      R"({"id":"evt_1","type":"a.b","timestamp":1,"api_version":"v\n"})",
+      R"({"message":"hi","crumbs":{"type":"sms","timestamp":1}})",    // legacy v1
+      R"({"id":"evt_1","type":"a.b","timestamp":1,"data":{"s":"tab	in"}})",  // raw control byte
+      "{\"id\":\"evt_1\",\"type\":\"a.b\",\"timestamp\":1,\"data\":{\"s\":\"\xC0\xAF\"}}",      // overlong
+      "{\"id\":\"evt_1\",\"type\":\"a.b\",\"timestamp\":1,\"data\":{\"s\":\"\xED\xA0\x80\"}}",  // UTF-8 surrogate
+      "{\"id\":\"evt_1\",\"type\":\"a.b\",\"timestamp\":1,\"data\":{\"s\":\"\xF4\x90\x80\x80\"}}",  // > U+10FFFF
+      "{\"id\":\"evt_1\",\"type\":\"a.b\",\"timestamp\":1,\"data\":{\"s\":\"\xE2\x82\"}}",      // cut short
+      "{\"id\":\"evt_1\",\"type\":\"a.b\",\"timestamp\":1}\f",
+      R"({"id":"evt_1","type":"a.b","timestamp":1,"data":{"b":tru}})",
+      R"({"id":"evt_1","type":"a.b","timestamp":1,"data":{"a":1,}})",
+      R"({"id":"evt_1","type":"a.b","timestamp":1,"data":{"a":[1,]}})",
+      R"({"id":"evt_1","type":"a.b","timestamp":1,"data":{"a":"\x"}})",
+      R"({"id":"evt_1","type":"a.b","timestamp":1,"data":{"a":"\u12G4"}})",
+  };
+  for (const auto& body : cases) {
+    check_scan_sound(body);
+    check_agrees(body);
+  }
+  // Nesting at the limit is plain; one level deeper is parse_event()'s error.
+  auto nested = [](std::size_t levels) {
+    std::string inner;
+    for (std::size_t i = 0; i < levels; ++i) inner += "[";
+    for (std::size_t i = 0; i < levels; ++i) inner += "]";
+    return R"({"id":"evt_1","type":"a.b","timestamp":1,"data":{"d":)" + inner + "}}";
+  };
+  CHECK(detail::scan_event_head(nested(k_max_depth - 2)).has_value());
+  CHECK_FALSE(detail::scan_event_head(nested(k_max_depth - 1)).has_value());
+  check_agrees(nested(k_max_depth - 2));
+  check_agrees(nested(k_max_depth - 1));
+  check_agrees(nested(100'000));
+}
+
+TEST_CASE("events::read_event_head agrees with parse_event() on 20,000 damaged bodies") {
+  // Each body is a sample with a few bytes replaced, inserted or removed, biased towards the bytes
+  // that matter to JSON, so that most are refused and some still parse.
+  std::vector<std::string> samples = {k_plain};
+  for (const auto& fixture : fixtures()) samples.emplace_back(fixture.content);
+  const std::string alphabet = "{}[]\":,\\/-+.0123456789eEtrufalsn u\t\n\x01\x7f\xc3\xa9\xe2\x82\xac\xf0\x9f";
+  std::mt19937 random(20261130);
+  int accepted = 0;
+  for (int round = 0; round < 20'000; ++round) {
+    std::string body = samples[random() % samples.size()];
+    const int edits = 1 + static_cast<int>(random() % 3);
+    for (int e = 0; e < edits && !body.empty(); ++e) {
+      const std::size_t at = random() % body.size();
+      const char c = alphabet[random() % alphabet.size()];
+      switch (random() % 3) {
+        case 0: body[at] = c; break;
+        case 1: body.insert(body.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+        default: body.erase(at, 1 + random() % 3); break;
+      }
+    }
+    check_scan_sound(body);
+    if (round % 10 == 0) check_agrees(body);
+    if (detail::scan_event_head(body)) ++accepted;
+  }
+  CHECK(accepted > 100);  // the damage often falls inside strings, which stay valid
+}
+
+TEST_SUITE_END();
