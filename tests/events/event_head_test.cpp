@@ -132,6 +132,44 @@ TEST_CASE("events::read_event_head leaves the unusual to parse_event(), with its
   check_agrees(nested(100'000));
 }
 
+// parse_plain_json() must build exactly the document nlohmann builds, or leave it to nlohmann.
+void check_plain_sound(const std::string& text) {
+  const auto plain = detail::parse_plain_json(text);
+  if (!plain) return;
+  detail::Json parsed;
+  try {
+    parsed = detail::Json::parse(text);
+  } catch (const std::exception& e) {
+    FAIL_CHECK("plain parse accepted what nlohmann refuses: " << text << " (" << e.what() << ")");
+    return;
+  }
+  CHECK_MESSAGE(*plain == parsed, text);
+  CHECK_MESSAGE(plain->dump() == parsed.dump(), text);  // same types: 1 stays unsigned, 1.5 a double
+}
+
+TEST_CASE("events::parse_plain_json builds nlohmann's document for plain text, and leaves it the rest") {
+  const auto built = detail::parse_plain_json(k_plain);
+  REQUIRE(built.has_value());
+  CHECK(*built == detail::Json::parse(k_plain));
+  for (const auto& fixture : fixtures()) {
+    const std::string body(fixture.content);
+    CHECK_MESSAGE(detail::parse_plain_json(body).has_value(), fixture.file);
+    check_plain_sound(body);
+  }
+  const std::vector<std::string> plain = {
+      "0", "-0", "-7", "18446744", "123456789012345678", "-12345678901234567", "0.5", "-0.25",
+      "3.14159265358979323846264338327950288", "\"\\u00e9\\u20ac \\n\\t\\\"\\\\\\/\\b\\f\\r\"", " [ 1 , { } , [ ] ] ",
+      R"({"b":1,"a":2,"c":{"z":null,"y":true,"x":false}})", "\"\xF0\x9F\x91\x8B\xC3\xA9\"", "\"\\u0000\""};
+  for (const auto& text : plain) {
+    CHECK_MESSAGE(detail::parse_plain_json(text).has_value(), text);
+    check_plain_sound(text);
+  }
+  const std::vector<std::string> left = {
+      "", " ", "1e5", "1E5", "1234567890123456789", "01", "1.", ".5", "+1", "\"\\ud83d\\ude00\"", R"({"a":1,"a":2})",
+      "\xEF\xBB\xBF{}", "[1,]", "{\"a\"}", "tru", "nul", "\"\x01\"", "\"\xC0\xAF\"", "[] []", "NaN", "\"abc"};
+  for (const auto& text : left) CHECK_FALSE_MESSAGE(detail::parse_plain_json(text).has_value(), text);
+}
+
 TEST_CASE("events::read_event_head agrees with parse_event() on 20,000 damaged bodies") {
   // Each body is a sample with a few bytes replaced, inserted or removed, biased towards the bytes
   // that matter to JSON, so that most are refused and some still parse.
@@ -153,6 +191,7 @@ TEST_CASE("events::read_event_head agrees with parse_event() on 20,000 damaged b
       }
     }
     check_scan_sound(body);
+    check_plain_sound(body);
     if (round % 10 == 0) check_agrees(body);
     if (detail::scan_event_head(body)) ++accepted;
   }

@@ -85,6 +85,7 @@ std::size_t nesting_depth(std::string_view bytes, std::size_t limit) {
 }
 
 Result<Json> parse_json(std::string_view bytes, ErrorKind kind) {
+  if (auto plain = parse_plain_json(bytes)) return std::move(*plain);
   if (nesting_depth(bytes, k_max_depth) > k_max_depth) {
     return fail(kind, fmt::format("JSON nested deeper than {} levels", k_max_depth));
   }

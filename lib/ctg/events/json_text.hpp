@@ -38,6 +38,10 @@ bool looks_like_legacy_v1(const Json& body);
 // member is missing or not a string. The view points into `object`.
 std::string_view string_member(const Json& object, std::string_view key);
 
+// Plain JSON text (plain_json.cpp) to the document nlohmann would build, in one cheaper pass; or
+// nullopt when nlohmann must decide (errors, and the unusual). parse_json() tries it first.
+std::optional<Json> parse_plain_json(std::string_view bytes);
+
 // read_event_head()'s single scan (event_head.cpp): the envelope of a plain body, or nullopt when
 // parse_event() must decide. Never accepts a body that parse_event() refuses.
 std::optional<EventHead> scan_event_head(std::string_view raw);
