@@ -2,7 +2,8 @@
 # ctg listen (signature verification and journaling on) against the platform docs' Go receiver
 # (verifies and stores nothing), nginx `return 200`, and bare cpp-httplib answering 200 (the HTTP
 # library ctg listen is built on, doing nothing else), with wrk on loopback, alternating in rounds.
-# Prints requests/s, p99 latency and ratios, and ctg's RSS idle and under load.
+# Prints requests/s, p99 latency and ratios, and ctg's RSS idle and under load; ctg runs twice a
+# round: with its default event loops (one per two cores) and with --threads 2.
 # Needs: wrk, nginx, golang-go, python3, g++ and pkg-config (Debian packages).
 # Usage: bench/listen.sh [path/to/ctg] [rounds] [seconds]
 set -euo pipefail
@@ -50,7 +51,7 @@ nginx -c "$(cd "$shared/bench" && pwd)/nginx.conf" >/dev/null 2>&1 & pids+=($!)
 # ctg listen: a fresh journal each round so that every round starts alike.
 start_ctg() {
   rm -f "$work"/events.db*
-  CONTIGUITY_WEBHOOK_SECRET=$secret "$ctg" listen --port 3300 --store "$work/events.db" --tolerance 0 -q \
+  CONTIGUITY_WEBHOOK_SECRET=$secret "$ctg" listen --port 3300 --store "$work/events.db" --tolerance 0 -q "$@" \
     >/dev/null 2>&1 &
   ctg_pid=$!
   pids+=($ctg_pid)
@@ -75,6 +76,13 @@ for r in $(seq "$rounds"); do
   kill "$ctg_pid"; wait "$ctg_pid" 2>/dev/null || true
   printf '%-7s %-14s %12s %10s %12s\n' "$r" "ctg listen" "$rps" "$p99" "$((load / 1024)) (idle $((idle / 1024)))"
   echo "ctg $rps $p99 $idle $load" >>"$work/results"
+  # Two event loops whatever the core count (the default is one per two cores).
+  start_ctg --threads 2
+  read -r rps p99 < <(run_wrk http://127.0.0.1:3300/contiguity/webhook bench/listen_post.lua)
+  load=$(rss_kb "$ctg_pid")
+  kill "$ctg_pid"; wait "$ctg_pid" 2>/dev/null || true
+  printf '%-7s %-14s %12s %10s %12s\n' "$r" "ctg --threads 2" "$rps" "$p99" "$((load / 1024))"
+  echo "ctg2 $rps $p99 0 $load" >>"$work/results"
   read -r rps p99 < <(run_wrk http://127.0.0.1:3200/contiguity/webhook "$shared/bench/post.lua")
   printf '%-7s %-14s %12s %10s\n' "$r" "go receiver" "$rps" "$p99"
   echo "go $rps $p99" >>"$work/results"
@@ -96,5 +104,6 @@ print(f"ratio ctg/go receiver: {ctg / go:.2f} (target >= 1.0)")
 print(f"ratio ctg/nginx:       {ctg / ngx:.2f}")
 print(f"ratio ctg/bare httplib: {ctg / bare:.2f}; bare httplib/go receiver: {bare / go:.2f}")
 print(f"ctg p99 at 32 connections: {med('ctg', 2):.2f} ms (target <= 5 ms)")
+print(f"ctg --threads 2: {med('ctg2', 1):.0f} requests/s, ratio to go receiver {med('ctg2', 1) / go:.2f}, p99 {med('ctg2', 2):.2f} ms")
 print(f"ctg RSS: idle {med('ctg', 3) / 1024:.1f} MB (target <= 16), under load {med('ctg', 4) / 1024:.1f} MB (target <= 64)")
 PY
