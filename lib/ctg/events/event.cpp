@@ -52,13 +52,7 @@ Result<std::int64_t> required_seconds(const Json& object, std::string_view key, 
   return value;
 }
 
-struct Envelope {
-  Format format = Format::envelope;
-  std::string id;
-  std::string type;
-  std::int64_t timestamp = 0;
-  std::string api_version;
-};
+using Envelope = EventHead;
 
 Result<Envelope> read_legacy_v1(const Json& body) {
   const Json& crumbs = *body.find("crumbs");  // present: looks_like_legacy_v1()

@@ -1,0 +1,189 @@
+// ctg::events (internal) — the lexical steps shared by the one-pass readers of plain JSON
+// (event_head.cpp, plain_json.cpp). Each step accepts only what nlohmann's parser accepts and
+// returns false on anything else, including what it leaves to the parser by choice (surrogate
+// escapes, exponents, long numbers): the readers then give up, and the parser decides.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ctg::events::detail {
+
+class JsonCursor {
+ public:
+  explicit JsonCursor(std::string_view bytes)
+      : m_p(reinterpret_cast<const unsigned char*>(bytes.data())), m_end(m_p + bytes.size()) {}
+
+ protected:
+  struct Number {
+    std::string_view token;
+    bool integer = true;   // no fraction
+    bool negative = false;
+  };
+
+  bool at(char c) const { return m_p < m_end && *m_p == static_cast<unsigned char>(c); }
+  bool at_end() const { return m_p == m_end; }
+  unsigned char peek() const { return *m_p; }
+  void skip() { ++m_p; }
+
+  void skip_space() {
+    while (m_p < m_end && (*m_p == ' ' || *m_p == '\n' || *m_p == '\r' || *m_p == '\t')) ++m_p;
+  }
+
+  // At '"'. `raw`: the bytes between the quotes, escapes undecoded; `escaped`: it has any;
+  // `decoded` (may be null): the text.
+  bool string(std::string_view* raw, bool* escaped, std::string* decoded) {
+    const unsigned char* start = ++m_p;
+    const unsigned char* run = start;  // bytes not yet copied to `decoded`
+    bool any_escape = false;
+    while (m_p < m_end) {
+      const unsigned char c = *m_p;
+      if (c == '"') {
+        if (decoded != nullptr) decoded->append(reinterpret_cast<const char*>(run), static_cast<std::size_t>(m_p - run));
+        if (raw != nullptr) *raw = std::string_view(reinterpret_cast<const char*>(start), static_cast<std::size_t>(m_p - start));
+        if (escaped != nullptr) *escaped = any_escape;
+        ++m_p;
+        return true;
+      }
+      if (c == '\\') {
+        any_escape = true;
+        if (decoded != nullptr) decoded->append(reinterpret_cast<const char*>(run), static_cast<std::size_t>(m_p - run));
+        if (!escape(decoded)) return false;
+        run = m_p;
+        continue;
+      }
+      if (c < 0x20) return false;  // control characters must be escaped
+      if (c < 0x80) {
+        ++m_p;
+        continue;
+      }
+      const std::size_t length = utf8_length();
+      if (length == 0) return false;
+      m_p += length;
+    }
+    return false;  // unterminated
+  }
+
+  // -?(0|[1-9][0-9]*)(.[0-9]+)? ; exponents and long tokens (which might not fit the parser's
+  // integers or doubles) are left to the parser.
+  bool number(Number& out) {
+    const unsigned char* start = m_p;
+    out.negative = at('-');
+    if (out.negative) ++m_p;
+    if (m_p == m_end) return false;
+    if (*m_p == '0') {
+      ++m_p;
+    } else if (*m_p >= '1' && *m_p <= '9') {
+      skip_digits();
+    } else {
+      return false;
+    }
+    out.integer = true;
+    if (at('.')) {
+      out.integer = false;
+      ++m_p;
+      if (m_p == m_end || !is_digit(*m_p)) return false;
+      skip_digits();
+    }
+    if (at('e') || at('E')) return false;
+    const auto length = static_cast<std::size_t>(m_p - start);
+    if (length > (out.integer ? k_longest_integer : k_longest_number)) return false;
+    out.token = std::string_view(reinterpret_cast<const char*>(start), length);
+    return true;
+  }
+
+  bool literal(std::string_view word) {
+    if (static_cast<std::size_t>(m_end - m_p) < word.size()) return false;
+    if (std::string_view(reinterpret_cast<const char*>(m_p), word.size()) != word) return false;
+    m_p += word.size();
+    return true;
+  }
+
+  std::size_t m_depth = 0;  // nesting, for the readers' limit (k_max_depth)
+
+ private:
+  static constexpr std::size_t k_longest_integer = 18;  // with its sign: always fits 64 bits
+  static constexpr std::size_t k_longest_number = 300;  // a fraction this long is still finite
+
+  static bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+  void skip_digits() {
+    while (m_p < m_end && is_digit(*m_p)) ++m_p;
+  }
+
+  // The length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, at
+  // most U+10FFFF) at a byte >= 0x80; 0 when there is none.
+  std::size_t utf8_length() const {
+    const unsigned char* p = m_p;
+    const unsigned char lead = p[0];
+    auto continuation = [&](std::size_t i, unsigned char low = 0x80, unsigned char high = 0xBF) {
+      return p + i < m_end && p[i] >= low && p[i] <= high;
+    };
+    if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
+    if (lead == 0xE0) return continuation(1, 0xA0) && continuation(2) ? 3 : 0;
+    if ((lead >= 0xE1 && lead <= 0xEC) || lead == 0xEE || lead == 0xEF) return continuation(1) && continuation(2) ? 3 : 0;
+    if (lead == 0xED) return continuation(1, 0x80, 0x9F) && continuation(2) ? 3 : 0;
+    if (lead == 0xF0) return continuation(1, 0x90) && continuation(2) && continuation(3) ? 4 : 0;
+    if (lead >= 0xF1 && lead <= 0xF3) return continuation(1) && continuation(2) && continuation(3) ? 4 : 0;
+    if (lead == 0xF4) return continuation(1, 0x80, 0x8F) && continuation(2) && continuation(3) ? 4 : 0;
+    return 0;
+  }
+
+  // At '\\': appends the character it stands for to `out` (when given).
+  bool escape(std::string* out) {
+    ++m_p;
+    if (m_p == m_end) return false;
+    char plain = 0;
+    switch (*m_p) {
+      case '"': plain = '"'; break;
+      case '\\': plain = '\\'; break;
+      case '/': plain = '/'; break;
+      case 'b': plain = '\b'; break;
+      case 'f': plain = '\f'; break;
+      case 'n': plain = '\n'; break;
+      case 'r': plain = '\r'; break;
+      case 't': plain = '\t'; break;
+      case 'u': return unicode_escape(out);
+      default: return false;
+    }
+    if (out != nullptr) *out += plain;
+    ++m_p;
+    return true;
+  }
+
+  // At the 'u' of "\uXXXX".
+  bool unicode_escape(std::string* out) {
+    if (m_end - m_p < 5) return false;
+    unsigned code = 0;
+    for (int i = 1; i <= 4; ++i) {
+      const unsigned char h = m_p[i];
+      const unsigned digit = h >= '0' && h <= '9'   ? h - '0'
+                             : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                             : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                                    : 16;
+      if (digit == 16) return false;
+      code = code * 16 + digit;
+    }
+    if (code >= 0xD800 && code <= 0xDFFF) return false;  // surrogates: the parser's pairing rules
+    if (out != nullptr) {
+      if (code < 0x80) {
+        *out += static_cast<char>(code);
+      } else if (code < 0x800) {
+        *out += static_cast<char>(0xC0 | (code >> 6));
+        *out += static_cast<char>(0x80 | (code & 0x3F));
+      } else {
+        *out += static_cast<char>(0xE0 | (code >> 12));
+        *out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+        *out += static_cast<char>(0x80 | (code & 0x3F));
+      }
+    }
+    m_p += 5;
+    return true;
+  }
+
+  const unsigned char* m_p;
+  const unsigned char* m_end;
+};
+
+}  // namespace ctg::events::detail
