@@ -208,26 +208,26 @@ struct Receiver::Impl {
     net::ServerAnswer answer{.status = verdict.status, .body = std::move(verdict.answer)};
     if (!verdict.allow.empty()) answer.headers.emplace_back("Allow", verdict.allow);
 
-    // Runs on the journal's writer thread, once the delivery is committed.
+    // Runs on this loop's thread at the end of the round, once the round's deliveries are committed.
     journal.add(batches[r.loop], std::move(d), std::move(targets),
-                         [this, respond, report, describe, answer = std::move(answer)](Result<store::Appended> appended,
-                                                                                    store::Delivery&& delivery) mutable {
-                           report->delivery = std::move(delivery);
-                           if (!appended) {
-                             respond({.status = 503, .body = journal_unavailable_answer()});
-                             display->push_error(std::move(appended.error()));
-                             return;
-                           }
-                           report->delivery.id = appended->id;
-                           if (appended->duplicate) {
-                             report->delivery.duplicate = true;
-                             report->forwarded_to.clear();
-                             answer.body = accepted_answer(report->delivery.event_id, true);
-                           }
-                           respond(std::move(answer));
-                           if (!report->forwarded_to.empty() && forwarder != nullptr) forwarder->notify();
-                           display->push(std::move(*report), describe);
-                         });
+                [this, respond, report, describe, answer = std::move(answer)](Result<store::Appended> appended,
+                                                                           store::Delivery&& delivery) mutable {
+                  report->delivery = std::move(delivery);
+                  if (!appended) {
+                    respond({.status = 503, .body = journal_unavailable_answer()});
+                    display->push_error(std::move(appended.error()));
+                    return;
+                  }
+                  report->delivery.id = appended->id;
+                  if (appended->duplicate) {
+                    report->delivery.duplicate = true;
+                    report->forwarded_to.clear();
+                    answer.body = accepted_answer(report->delivery.event_id, true);
+                  }
+                  respond(std::move(answer));
+                  if (!report->forwarded_to.empty() && forwarder != nullptr) forwarder->notify();
+                  display->push(std::move(*report), describe);
+                });
   }
 
   static std::string journal_unavailable_answer() {
@@ -256,7 +256,7 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options, stor
   server.key_file = o.key_file;
   // By default half the cores (at most 4): the rest are for the display, the checkpoints, the
   // app being built and whatever sends the webhooks. On 2 cores one loop keeps the p99 low,
-  // where two would trade it for throughput (README, Performance).
+  // where two would trade it for throughput (README, Benchmarks).
   server.loops = o.loops != 0 ? o.loops : std::clamp<std::size_t>(std::thread::hardware_concurrency() / 2, 1, 4);
   impl->batches = std::vector<store::Journal::Batch>(server.loops);
   server.on_round_end = [impl = impl.get()](std::size_t loop) { impl->journal.commit(impl->batches[loop]); };
