@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
+#include <random>
+#include <string>
 
 #include "ctg/core/text.hpp"
 
@@ -43,6 +46,46 @@ TEST_CASE("core::text::excerpt keeps one line and whole characters") {
   CHECK(text::excerpt("abcdef", 3) == "abc\xE2\x80\xA6");
   CHECK(text::excerpt("\xF0\x9F\x91\x8D\xF0\x9F\x91\x8D", 1) == "\xF0\x9F\x91\x8D\xE2\x80\xA6");
   CHECK(text::excerpt(std::string("a\x01z"), 10) == "a?z");
+}
+
+namespace {
+
+// excerpt() one character at a time: the definition the run-appending version must match.
+std::string excerpt_by_character(std::string_view s, std::size_t max_chars) {
+  std::string out;
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < s.size(); ++chars) {
+    if (chars == max_chars) return out + "\xE2\x80\xA6";
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+    len = std::min(len, s.size() - i);
+    if (len == 1 && (c == '\n' || c == '\r' || c == '\t')) {
+      out += ' ';
+    } else if (len == 1 && c < 0x20) {
+      out += '?';
+    } else {
+      out.append(s.substr(i, len));
+    }
+    i += len;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("core::text::excerpt agrees with its one-character-at-a-time definition") {
+  // Bytes drawn from a set rich in what excerpt() treats apart: controls, line breaks, lead and
+  // continuation bytes of every length, invalid leads.
+  constexpr std::string_view k_bytes = "ab \n\r\t\x01\x1f\x7f\xC3\xA9\xE2\x80\xA6\xF0\x9F\x91\x8D\xFF\xC0";
+  std::mt19937 random(20261130);
+  for (int round = 0; round < 20000; ++round) {
+    std::string s(random() % 24, ' ');
+    for (auto& c : s) c = k_bytes[random() % k_bytes.size()];
+    const std::size_t max_chars = random() % 12;
+    CAPTURE(s);
+    CAPTURE(max_chars);
+    REQUIRE(text::excerpt(s, max_chars) == excerpt_by_character(s, max_chars));
+  }
 }
 
 TEST_CASE("core::text::shell_quote") {

@@ -111,24 +111,26 @@ std::string excerpt(std::string_view s, std::size_t max_chars) {
   std::string out;
   std::size_t chars = 0;
   std::size_t i = 0;
+  std::size_t run = 0;  // start of the bytes kept as they are, appended in one go
+  const auto keep_run = [&] { out.append(s.substr(run, i - run)); };
   while (i < s.size()) {
     if (chars == max_chars) {
+      keep_run();
       out += "\xE2\x80\xA6";  // U+2026 HORIZONTAL ELLIPSIS
-      break;
+      return out;
     }
     const auto c = static_cast<unsigned char>(s[i]);
     std::size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
     if (i + len > s.size()) len = s.size() - i;
-    if (len == 1 && (c == '\n' || c == '\r' || c == '\t')) {
-      out += ' ';
-    } else if (len == 1 && c < 0x20) {
-      out += '?';
-    } else {
-      out.append(s.substr(i, len));
+    if (len == 1 && c < 0x20) {
+      keep_run();
+      out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : '?';
+      run = i + 1;
     }
     i += len;
     ++chars;
   }
+  keep_run();
   return out;
 }
 

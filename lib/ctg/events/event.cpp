@@ -298,9 +298,7 @@ void check_legacy_v1(const Event& event, Issues& issues) {
 
 const nlohmann::ordered_json& Event::data() const {
   static const Json k_null;
-  if (!m_json || !m_json->is_object()) return k_null;
-  const auto it = m_json->find(m_format == Format::legacy_v1 ? "crumbs" : "data");
-  return it == m_json->end() ? k_null : *it;
+  return m_data != nullptr ? *m_data : k_null;
 }
 
 Result<Event> parse_event(std::string raw) {
@@ -322,6 +320,8 @@ Result<Event> parse_event(std::string raw) {
   event.m_api_version = std::move(envelope->api_version);
   event.m_known = find_type(event.m_type);
   event.m_json = std::make_shared<const Json>(std::move(*parsed));
+  const auto data = event.m_json->find(event.m_format == Format::legacy_v1 ? "crumbs" : "data");
+  if (data != event.m_json->end()) event.m_data = &*data;
   return event;
 }
 

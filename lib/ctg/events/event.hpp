@@ -46,6 +46,7 @@ class Event {
   std::string m_api_version;
   const EventType* m_known = nullptr;
   std::shared_ptr<const nlohmann::ordered_json> m_json;
+  const nlohmann::ordered_json* m_data = nullptr;  // in *m_json, looked up once
 };
 
 // Parses and validates the envelope. Errors (kind invalid_input) are precise:

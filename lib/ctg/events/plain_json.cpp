@@ -19,6 +19,8 @@ namespace ctg::events::detail {
 namespace {
 
 class Builder : JsonCursor {
+  static constexpr std::size_t k_members_reserved = 8;
+
  public:
   using JsonCursor::JsonCursor;
 
@@ -64,6 +66,7 @@ class Builder : JsonCursor {
     if (++m_depth > k_max_depth) return false;
     out = Json::object();
     auto& members = out.get_ref<Json::object_t&>();
+    members.reserve(k_members_reserved);  // events' objects are small: no growth for most
     skip_space();
     if (!at('}')) {
       while (true) {
@@ -76,8 +79,10 @@ class Builder : JsonCursor {
         skip_space();
         Json member;
         if (!value(member)) return false;
-        if (members.find(key) != members.end()) return false;  // repeated: the parser's rule decides
-        members.emplace(std::move(key), std::move(member));
+        for (const auto& [name, _] : members) {
+          if (name == key) return false;  // repeated: the parser's rule decides
+        }
+        members.emplace_back(std::move(key), std::move(member));  // known new: no second search
         skip_space();
         if (!at(',')) break;
         skip();

@@ -61,12 +61,22 @@ std::string count_suffix(const Json& data, std::string_view key, std::string_vie
 std::string scrub(std::string_view s) {
   std::string out;
   std::size_t i = 0;
+  std::size_t run = 0;  // start of the bytes kept as they are, appended in one go
+  const auto replace = [&](std::size_t len, char with) {
+    out.append(s.substr(run, i - run));
+    out += with;
+    i += len;
+    run = i;
+  };
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7F) {
+      ++i;
+      continue;
+    }
     const std::size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
     if (len == 0 || i + len > s.size()) {
-      out += '?';
-      ++i;
+      replace(1, '?');
       continue;
     }
     std::uint32_t cp = len == 1 ? c : c & (0xFFu >> (len + 1));
@@ -75,12 +85,12 @@ std::string scrub(std::string_view s) {
     const bool separator = cp == 0x2028 || cp == 0x2029;
     const bool bidi = (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F;
     if (control || separator || bidi) {
-      out += (cp == '\n' || cp == '\r' || cp == '\t' || separator) ? ' ' : '?';
+      replace(len, (cp == '\n' || cp == '\r' || cp == '\t' || separator) ? ' ' : '?');
     } else {
-      out.append(s.substr(i, len));
+      i += len;
     }
-    i += len;
   }
+  out.append(s.substr(run));
   return out;
 }
 
