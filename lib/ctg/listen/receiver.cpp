@@ -8,6 +8,9 @@
 #include <mutex>
 #include <thread>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <fmt/format.h>
 
 #include "ctg/core/clock.hpp"
@@ -25,10 +28,14 @@ std::int64_t now_ms() {
       .count();
 }
 
-// Hands reports to the observer on one thread, in arrival order, off the request path.
+// Hands reports to the observer on one thread, in arrival order, off the request path. The thread
+// runs at the lowest priority there is (SCHED_IDLE): the display uses CPU time nothing else wants,
+// so on a machine short of cores it never delays an answer, and it catches up in the gaps. What
+// waits for it is bounded (`backlog_limit` bytes of requests); beyond, deliveries are only counted.
 class DisplayQueue {
  public:
-  explicit DisplayQueue(ReceiverObserver& observer) : m_observer(observer), m_thread([this] { work(); }) {}
+  DisplayQueue(ReceiverObserver& observer, std::size_t backlog_limit)
+      : m_observer(observer), m_backlog_limit(backlog_limit), m_thread([this] { work(); }) {}
   ~DisplayQueue() {
     {
       std::lock_guard lock(m_mutex);
@@ -40,11 +47,18 @@ class DisplayQueue {
   // With `describe`, the delivery's body (a valid event) is parsed, summarized and checked
   // against the catalog here, off the request path.
   void push(DeliveryReport report, bool describe) {
+    const std::size_t bytes = weight(report);
     bool wake = false;
     {
       std::lock_guard lock(m_mutex);
       wake = !m_napping && m_reports.empty() && m_errors.empty();  // else it is awake or will look soon
-      m_reports.push_back({std::move(report), describe});
+      if (m_backlog + bytes > m_backlog_limit && !m_reports.empty()) {
+        if (m_reports.back().skipped == 0) m_reports.push_back({});
+        ++m_reports.back().skipped;
+      } else {
+        m_backlog += bytes;
+        m_reports.push_back({std::move(report), describe, 0, bytes});
+      }
     }
     if (wake) m_cv.notify_one();
   }
@@ -62,10 +76,27 @@ class DisplayQueue {
   // Under a stream of deliveries the thread looks for more every k_nap instead of being woken for
   // each batch the journal commits: a wake-up costs more than the lines it would show sooner.
   static constexpr std::chrono::milliseconds k_nap{10};
+  static constexpr std::size_t k_report_overhead = 512;  // the report's own fields, roughly
+
+  struct Queued {
+    DeliveryReport report;
+    bool describe = false;
+    std::int64_t skipped = 0;  // > 0: a count of deliveries left out here, and no report
+    std::size_t bytes = 0;     // what it adds to the backlog
+  };
+
+  static std::size_t weight(const DeliveryReport& report) {
+    std::size_t bytes = k_report_overhead + report.delivery.body.size() + report.delivery.path.size();
+    for (const auto& [name, value] : report.delivery.headers) bytes += name.size() + value.size();
+    return bytes;
+  }
 
   bool queued() const { return !m_reports.empty() || !m_errors.empty(); }
 
   void work() {
+    pthread_setname_np(pthread_self(), "ctg-display");
+    const sched_param lowest{};
+    pthread_setschedparam(pthread_self(), SCHED_IDLE, &lowest);  // if refused: normal priority, still correct
     std::unique_lock lock(m_mutex);
     bool busy = false;
     while (true) {
@@ -87,26 +118,36 @@ class DisplayQueue {
       m_errors.clear();
       lock.unlock();
       for (const auto& e : errors) m_observer.on_journal_error(e);
-      for (auto& [report, describe] : reports) {
-        if (describe) {
-          if (auto event = events::parse_event(report.delivery.body)) {
-            report.summary = events::summarize(*event);
-            report.schema_issues = events::strict_issues(*event);
+      std::size_t shown_bytes = 0;
+      for (auto& queued : reports) {
+        if (queued.skipped > 0) {
+          m_observer.on_skipped(queued.skipped);
+          continue;
+        }
+        if (queued.describe) {
+          if (auto event = events::parse_event(queued.report.delivery.body)) {
+            queued.report.summary = events::summarize(*event);
+            queued.report.schema_issues = events::strict_issues(*event);
           }
         }
-        m_observer.on_delivery(report);
+        m_observer.on_delivery(queued.report);
+        shown_bytes += queued.bytes;
       }
       m_observer.on_drained();
+      reports.clear();  // the bodies' memory goes before the backlog says so
       lock.lock();
+      m_backlog -= shown_bytes;
       busy = true;
     }
   }
 
   ReceiverObserver& m_observer;
+  const std::size_t m_backlog_limit;
   std::mutex m_mutex;
   std::condition_variable m_cv;
-  std::deque<std::pair<DeliveryReport, bool>> m_reports;  // with `describe`
+  std::deque<Queued> m_reports;
   std::deque<Error> m_errors;
+  std::size_t m_backlog = 0;  // bytes of the reports queued or being shown
   bool m_stopping = false;
   bool m_napping = false;  // in a timed wait that pushes need not cut short
   std::thread m_thread;  // last: starts after the members it uses
@@ -140,7 +181,10 @@ struct Receiver::Impl {
   bool tls = false;
 
   Impl(ReceiverOptions o, store::Journal& j, Forwarder* f, ReceiverObserver& observer)
-      : options(std::move(o)), journal(j), forwarder(f), display(std::make_unique<DisplayQueue>(observer)) {}
+      : options(std::move(o)),
+        journal(j),
+        forwarder(f),
+        display(std::make_unique<DisplayQueue>(observer, options.display_backlog)) {}
 
   bool shown(const std::string& type) const {
     if (options.event_filter.empty()) return true;

@@ -39,7 +39,11 @@ struct ReceiverOptions {
   std::string key_file;
   std::size_t max_connections = 10'000;  // open connections at most; more are closed at once
   std::chrono::seconds read_timeout{5};  // a request must arrive whole within this; idle connections close after it
-  std::size_t loops = 0;              // event-loop threads; 0: one per CPU core, at most 4
+  std::size_t loops = 0;              // event-loop threads; 0: one per two CPU cores, at most 4
+  // Reports waiting for the display, in bytes of request (body and headers) at most: beyond it,
+  // deliveries are journaled and answered as always but only counted for the display
+  // (ReceiverObserver::on_skipped), so that a display starved of CPU cannot use up memory.
+  std::size_t display_backlog = std::size_t{16} << 20;
 };
 
 // One journaled request, as the display sees it.
@@ -59,6 +63,9 @@ class ReceiverObserver {
   virtual void on_delivery(const DeliveryReport& report) = 0;
   // The journal could not take a delivery (disk full, ...); the request was answered 503.
   virtual void on_journal_error(const Error& error) = 0;
+  // `count` deliveries, journaled and answered, were not given to on_delivery() because the
+  // display fell behind by more than ReceiverOptions::display_backlog; called in their place.
+  virtual void on_skipped(std::int64_t count) = 0;
   // The reports queued so far have all been given: a moment to flush output.
   virtual void on_drained() {}
 };

@@ -155,6 +155,18 @@ void ListenRenderer::on_delivery(const listen::DeliveryReport& report) {
   }
 }
 
+void ListenRenderer::on_skipped(std::int64_t count) {
+  std::lock_guard lock(m_mutex);
+  m_deliveries += count;
+  if (m_options.json) {
+    m_console.data_line(json{{"event", "skipped"}, {"deliveries", count}}.dump());
+    return;
+  }
+  m_console.data_line(m_console.paint_out(
+      Tone::warn, fmt::format("{} deliver{} not shown: the display fell behind (all are journaled: ctg events list)",
+                              count, count == 1 ? "y" : "ies")));
+}
+
 void ListenRenderer::on_drained() {
   std::lock_guard lock(m_mutex);
   std::fflush(stdout);

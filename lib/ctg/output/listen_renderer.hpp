@@ -42,6 +42,7 @@ class ListenRenderer final : public listen::ReceiverObserver, public listen::For
   void on_stopped(std::int64_t pending_forwards);
 
   void on_delivery(const listen::DeliveryReport& report) override;
+  void on_skipped(std::int64_t count) override;
   void on_drained() override;
   void on_journal_error(const Error& error) override;
   void on_attempt(const store::Delivery& delivery, const store::Forward& forward, const store::Attempt& attempt,
