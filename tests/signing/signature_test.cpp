@@ -1,4 +1,6 @@
 #include <doctest/doctest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <array>
 #include <cctype>
@@ -7,6 +9,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "ctg/signing/signature.hpp"
 
@@ -82,6 +86,24 @@ TEST_CASE("signing::HmacSha256") {
     CHECK(digest == k_expected);
     CHECK(digest.size() == 64);
     CHECK(is_lower_hex(digest));
+  }
+
+  SUBCASE("keys of every length around SHA-256's block agree with OpenSSL's one-shot HMAC") {
+    std::string message;
+    for (std::size_t key_length = 0; key_length <= 130; ++key_length) {
+      std::string key(key_length, '\0');
+      for (std::size_t i = 0; i < key_length; ++i) key[i] = static_cast<char>((i * 131 + key_length) % 256);
+      message += static_cast<char>(key_length * 7);
+      std::array<unsigned char, EVP_MAX_MD_SIZE> expected{};
+      unsigned int length = 0;
+      REQUIRE(HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+                   reinterpret_cast<const unsigned char*>(message.data()), message.size(), expected.data(),
+                   &length) != nullptr);
+      std::string expected_hex;
+      for (unsigned int i = 0; i < length; ++i) expected_hex += fmt::format("{:02x}", expected[i]);
+      CAPTURE(key_length);
+      CHECK(hmac_hex(key, message) == expected_hex);
+    }
   }
 
   SUBCASE("a second finish_hex returns nothing rather than a wrong digest") {

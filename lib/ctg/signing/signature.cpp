@@ -8,7 +8,6 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include <algorithm>
 #include <array>
@@ -16,6 +15,7 @@
 #include <cstdint>
 #include <exception>
 #include <limits>
+#include <memory>
 #include <new>
 #include <optional>
 #include <string>
@@ -32,101 +32,102 @@ namespace ctg::signing {
 // ---------------------------------------------------------------------------------------------
 // HmacSha256
 
-struct HmacSha256::Impl {
-  EVP_MAC* mac = nullptr;
-  EVP_MAC_CTX* ctx = nullptr;
-  bool ok = false;        // initialised and no OpenSSL call has failed since
-  bool finished = false;  // finish_hex() was called
-};
-
 namespace {
 
-// Fetched once: looking the algorithm up in OpenSSL's provider tables costs more than an HMAC of
-// a webhook body. EVP_MAC objects are reference-counted and safe to share between threads; this
-// one lives as long as the process.
-EVP_MAC* hmac_algorithm() {
-  static EVP_MAC* const algorithm = EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr);
+constexpr std::size_t k_block = 64;   // SHA-256's block, HMAC's key size
+constexpr std::size_t k_digest = 32;
+
+// SHA-256, fetched once: looking the algorithm up in OpenSSL's provider tables costs more than
+// hashing a webhook body. EVP_MD objects are reference-counted and safe to share between
+// threads; this one lives as long as the process.
+const EVP_MD* sha256() {
+  static EVP_MD* const algorithm = EVP_MD_fetch(nullptr, OSSL_DIGEST_NAME_SHA2_256, nullptr);
   return algorithm;
 }
 
-// A context set up with `key`, or nullptr on an OpenSSL failure.
-EVP_MAC_CTX* keyed_context(std::string_view key) {
-  EVP_MAC* algorithm = hmac_algorithm();
-  if (algorithm == nullptr) return nullptr;
-  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(algorithm);
-  if (ctx == nullptr) return nullptr;
-  char digest_name[] = OSSL_DIGEST_NAME_SHA2_256;
-  const std::array<OSSL_PARAM, 2> params = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-      OSSL_PARAM_construct_end(),
-  };
-  // OpenSSL treats a null key as "keep the previous key"; an empty key needs a non-null pointer.
-  static constexpr unsigned char k_empty_key = 0;
-  const auto* key_bytes = key.empty() ? &k_empty_key : reinterpret_cast<const unsigned char*>(key.data());
-  if (EVP_MAC_init(ctx, key_bytes, key.size(), params.data()) != 1) {
-    EVP_MAC_CTX_free(ctx);
-    return nullptr;
-  }
-  return ctx;
-}
+// HMAC (RFC 2104) split at its key: SHA-256 states that have absorbed key XOR ipad and key XOR
+// opad. A copy of `inner` is ready for the message; a copy of `outer` for the inner digest. This
+// is HMAC as OpenSSL computes it, without setting up a MAC context (several allocations and a
+// provider look-up) for every message.
+struct KeyState {
+  EVP_MD_CTX* inner = EVP_MD_CTX_new();
+  EVP_MD_CTX* outer = EVP_MD_CTX_new();
+  bool ok = false;
 
-// This thread's contexts for the last few keys, set up and never updated: a copy of one is ready
-// to hash. Setting a context up (fetching SHA-256, hashing the key) costs more than the HMAC of a
-// webhook body, and a receiver uses the same one or two secrets for every request.
-class KeyedContexts {
+  explicit KeyState(std::string_view key) {
+    const EVP_MD* md = sha256();
+    if (md == nullptr || inner == nullptr || outer == nullptr) return;
+    std::array<unsigned char, k_block> block{};  // the key, zero-padded; hashed first when longer
+    if (key.size() > k_block) {
+      unsigned int length = 0;
+      if (EVP_Digest(key.data(), key.size(), block.data(), &length, md, nullptr) != 1) return;
+    } else {
+      std::copy(key.begin(), key.end(), block.begin());
+    }
+    std::array<unsigned char, k_block> pad{};
+    for (std::size_t i = 0; i < k_block; ++i) pad[i] = block[i] ^ 0x36u;
+    ok = EVP_DigestInit_ex2(inner, md, nullptr) == 1 && EVP_DigestUpdate(inner, pad.data(), pad.size()) == 1;
+    for (std::size_t i = 0; i < k_block; ++i) pad[i] = block[i] ^ 0x5Cu;
+    ok = ok && EVP_DigestInit_ex2(outer, md, nullptr) == 1 && EVP_DigestUpdate(outer, pad.data(), pad.size()) == 1;
+    OPENSSL_cleanse(block.data(), block.size());
+    OPENSSL_cleanse(pad.data(), pad.size());
+  }
+  ~KeyState() {
+    EVP_MD_CTX_free(inner);
+    EVP_MD_CTX_free(outer);
+  }
+  KeyState(const KeyState&) = delete;
+  KeyState& operator=(const KeyState&) = delete;
+};
+
+// This thread's states for the last few keys: a receiver uses the same one or two secrets for
+// every request. Shared, so that a state evicted here lives on in the HMACs still using it.
+class KeyStates {
  public:
-  KeyedContexts() = default;
-  KeyedContexts(const KeyedContexts&) = delete;
-  KeyedContexts& operator=(const KeyedContexts&) = delete;
-  ~KeyedContexts() {
-    for (auto& entry : m_entries) EVP_MAC_CTX_free(entry.ctx);
-  }
-
-  // A new context for `key`, to be freed by the caller; nullptr on an OpenSSL failure.
-  EVP_MAC_CTX* copy_for(std::string_view key) {
-    for (auto& entry : m_entries) {
-      if (entry.key.size() == key.size() && CRYPTO_memcmp(entry.key.data(), key.data(), key.size()) == 0) {
-        return EVP_MAC_CTX_dup(entry.ctx);
-      }
+  std::shared_ptr<const KeyState> for_key(std::string_view key) {
+    for (const auto& [known, state] : m_entries) {
+      if (known.size() == key.size() && CRYPTO_memcmp(known.data(), key.data(), key.size()) == 0) return state;
     }
-    EVP_MAC_CTX* ctx = keyed_context(key);
-    if (ctx == nullptr) return nullptr;
-    if (m_entries.size() == k_capacity) {
-      EVP_MAC_CTX_free(m_entries.front().ctx);
-      m_entries.erase(m_entries.begin());
-    }
-    m_entries.push_back({std::string(key), ctx});
-    return EVP_MAC_CTX_dup(ctx);
+    auto state = std::make_shared<const KeyState>(key);
+    if (m_entries.size() == k_capacity) m_entries.erase(m_entries.begin());
+    m_entries.emplace_back(std::string(key), state);
+    return state;
   }
 
  private:
   static constexpr std::size_t k_capacity = 8;  // the secrets in rotation, and verify's diagnoses
-  struct Entry {
-    std::string key;
-    EVP_MAC_CTX* ctx;
-  };
-  std::vector<Entry> m_entries;
+  std::vector<std::pair<std::string, std::shared_ptr<const KeyState>>> m_entries;
 };
 
 }  // namespace
 
+struct HmacSha256::Impl {
+  std::shared_ptr<const KeyState> key;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();  // the inner hash, then the outer one
+  bool ok = false;        // set up and no OpenSSL call has failed since
+  bool finished = false;  // finish_hex() was called
+};
+
 HmacSha256::HmacSha256(std::string_view key) : m_impl(new (std::nothrow) Impl) {
   if (m_impl == nullptr) return;
-  thread_local KeyedContexts contexts;
-  m_impl->mac = hmac_algorithm();
-  m_impl->ctx = contexts.copy_for(key);
-  m_impl->ok = m_impl->ctx != nullptr;
+  thread_local KeyStates states;
+  try {
+    m_impl->key = states.for_key(key);
+  } catch (const std::bad_alloc&) {
+    return;  // not ok: matches nothing
+  }
+  m_impl->ok = m_impl->ctx != nullptr && m_impl->key->ok && EVP_MD_CTX_copy_ex(m_impl->ctx, m_impl->key->inner) == 1;
 }
 
 HmacSha256::~HmacSha256() {
   if (m_impl == nullptr) return;
-  EVP_MAC_CTX_free(m_impl->ctx);
+  EVP_MD_CTX_free(m_impl->ctx);
   delete m_impl;
 }
 
 void HmacSha256::update(std::string_view bytes) {
   if (m_impl == nullptr || !m_impl->ok || m_impl->finished || bytes.empty()) return;
-  m_impl->ok = EVP_MAC_update(m_impl->ctx, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()) == 1;
+  m_impl->ok = EVP_DigestUpdate(m_impl->ctx, bytes.data(), bytes.size()) == 1;
 }
 
 // On an OpenSSL failure (or a second call) returns an empty string, which matches no v1.
@@ -134,14 +135,18 @@ std::string HmacSha256::finish_hex() {
   if (m_impl == nullptr || !m_impl->ok || m_impl->finished) return {};
   m_impl->finished = true;
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  std::size_t length = 0;
-  if (EVP_MAC_final(m_impl->ctx, digest.data(), &length, digest.size()) != 1 || length != 32) return {};
+  unsigned int length = 0;
+  EVP_MD_CTX* ctx = m_impl->ctx;
+  if (EVP_DigestFinal_ex(ctx, digest.data(), &length) != 1 || length != k_digest) return {};
+  if (EVP_MD_CTX_copy_ex(ctx, m_impl->key->outer) != 1 || EVP_DigestUpdate(ctx, digest.data(), length) != 1 ||
+      EVP_DigestFinal_ex(ctx, digest.data(), &length) != 1 || length != k_digest) {
+    return {};
+  }
   static constexpr std::string_view k_hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * length);
-  for (std::size_t i = 0; i < length; ++i) {
-    out += k_hex[static_cast<std::size_t>(digest[i] >> 4)];
-    out += k_hex[static_cast<std::size_t>(digest[i] & 0x0Fu)];
+  std::string out(2 * k_digest, '0');
+  for (std::size_t i = 0; i < k_digest; ++i) {
+    out[2 * i] = k_hex[static_cast<std::size_t>(digest[i] >> 4)];
+    out[2 * i + 1] = k_hex[static_cast<std::size_t>(digest[i] & 0x0Fu)];
   }
   return out;
 }
