@@ -290,6 +290,41 @@ TEST_CASE("store::journal refuses what it cannot open") {
   }
 }
 
+TEST_CASE("store::journal keeps headers exactly, whether plain ASCII, escaped, or not UTF-8") {
+  TempDir dir;
+  auto journal = open_journal(dir.file("events.db"));
+  const std::vector<Headers> cases = {
+      {{"Host", "localhost:3000"}, {"Content-Type", "application/json"}, {"X-Empty", ""}},
+      {{"X-Quote", "say \"hi\""}, {"X-Back\\slash", "a\\b"}, {"X-Ctl", std::string("tab\there\x01\x1f", 11)}},
+      {{"X-Del", "\x7f"}, {"X-Utf8", "caf\xC3\xA9"}, {"X-Plain", "plain"}},
+  };
+  for (const auto& headers : cases) {
+    Delivery d;
+    d.method = "POST";
+    d.path = "/";
+    d.headers = headers;
+    d.status = 400;
+    const auto appended = journal->append(d, {});
+    REQUIRE(appended);
+    const auto got = journal->find(appended->id);
+    REQUIRE(got);
+    REQUIRE(got->has_value());
+    CHECK((*got)->headers == headers);
+  }
+  // Bytes that are not UTF-8 cannot be JSON text: they are kept as U+FFFD, the rest exactly.
+  Delivery d;
+  d.method = "POST";
+  d.path = "/";
+  d.headers = {{"X-Latin1", "caf\xE9"}, {"X-Plain", "plain"}};
+  d.status = 400;
+  const auto appended = journal->append(d, {});
+  REQUIRE(appended);
+  const auto got = journal->find(appended->id);
+  REQUIRE(got);
+  REQUIRE(got->has_value());
+  CHECK((*got)->headers == Headers{{"X-Latin1", "caf\xEF\xBF\xBD"}, {"X-Plain", "plain"}});
+}
+
 TEST_CASE("store::journal round-trips every field of a delivery") {
   TempDir dir;
   auto journal = open_journal(dir.file("events.db"));

@@ -57,6 +57,14 @@ Result<void> create_private_file(const std::string& path) {
   return fail(ErrorKind::io, fmt::format("cannot open journal {}: {}", path, reason(errno)));
 }
 
+// True when `s` can go into JSON text between quotes as it is: printable ASCII, no '"' or '\\'.
+bool plain_json_text(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte >= 0x20 && byte < 0x80 && byte != '"' && byte != '\\';
+  });
+}
+
 void append_json_string(std::string& out, std::string_view s) {
   constexpr std::string_view k_hex = "0123456789abcdef";
   out += '"';
@@ -87,7 +95,13 @@ void append_json_string(std::string& out, std::string_view s) {
 // the text is JSON that nlohmann::json reads back (journal_read.cpp).
 void encode_headers(const Headers& headers, std::string& out) {
   out.clear();
-  const bool utf8 = std::all_of(headers.begin(), headers.end(), [](const auto& header) {
+  std::size_t size = 2;
+  bool plain = true;  // every name and value printable ASCII without quotes or backslashes
+  for (const auto& [name, value] : headers) {
+    size += name.size() + value.size() + 8;
+    plain = plain && plain_json_text(name) && plain_json_text(value);
+  }
+  const bool utf8 = plain || std::all_of(headers.begin(), headers.end(), [](const auto& header) {
     return !text::find_invalid_utf8(header.first) && !text::find_invalid_utf8(header.second);
   });
   if (!utf8) {
@@ -96,9 +110,18 @@ void encode_headers(const Headers& headers, std::string& out) {
     out = array.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return;
   }
+  out.reserve(size);
   out += '[';
   for (const auto& [name, value] : headers) {
     if (out.size() > 1) out += ',';
+    if (plain) {
+      out += "[\"";
+      out += name;
+      out += "\",\"";
+      out += value;
+      out += "\"]";
+      continue;
+    }
     out += '[';
     append_json_string(out, name);
     out += ',';
