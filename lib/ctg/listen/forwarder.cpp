@@ -1,5 +1,7 @@
 #include "ctg/listen/forwarder.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -203,6 +205,7 @@ struct Forwarder::Impl {
 };
 
 void Forwarder::Impl::run(Worker& worker) {
+  pthread_setname_np(pthread_self(), "ctg-forward");
   while (!stopping()) {
     const std::uint64_t seen = generation();  // read before the head, so no notify() is lost
     auto head = m_journal.head_of(worker.target.url);

@@ -43,7 +43,7 @@ struct ReceiverOptions {
   // Reports waiting for the display, in bytes of request (body and headers) at most: beyond it,
   // deliveries are journaled and answered as always but only counted for the display
   // (ReceiverObserver::on_skipped), so that a display starved of CPU cannot use up memory.
-  std::size_t display_backlog = std::size_t{16} << 20;
+  std::size_t display_backlog = std::size_t{8} << 20;
 };
 
 // One journaled request, as the display sees it.

@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -632,7 +633,12 @@ HttpServer::Impl::~Impl() {
 
 void HttpServer::Impl::run() {
   std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < loops.size(); ++i) threads.emplace_back([this, i] { loops[i]->run(); });
+  for (std::size_t i = 1; i < loops.size(); ++i) {
+    threads.emplace_back([this, i] {
+      pthread_setname_np(pthread_self(), fmt::format("ctg-loop-{}", i).c_str());
+      loops[i]->run();
+    });
+  }
   loops[0]->run();
   for (auto& thread : threads) thread.join();
 }

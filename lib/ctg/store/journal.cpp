@@ -3,6 +3,7 @@
 #include "ctg/store/journal.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -279,6 +280,7 @@ void Journal::Impl::start_checkpointer() {
 }
 
 void Journal::Impl::run_checkpointer() {
+  pthread_setname_np(pthread_self(), "ctg-checkpoint");
   auto last_busy = std::chrono::steady_clock::now() - k_busy_interval;
   while (true) {
     int pages = 0;
@@ -363,6 +365,7 @@ void Journal::Impl::submit(Job& job) {
 }
 
 void Journal::Impl::run_writer() {
+  pthread_setname_np(pthread_self(), "ctg-journal");
   std::vector<Job*> batch;  // the jobs of the open transaction, in arrival order
   batch.reserve(m_max_batch);
   std::size_t last_batch = 0;
