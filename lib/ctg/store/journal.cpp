@@ -279,9 +279,27 @@ void Journal::Impl::start_checkpointer() {
   m_checkpoint_thread = std::thread([this] { run_checkpointer(); });
 }
 
+namespace {
+
+// Writes the WAL's new frames to disk (fdatasync through a descriptor of our own). Under load the
+// checkpoint thread does this every k_quiet, so that the sync SQLite's checkpoint makes of the
+// WAL (synchronous = NORMAL) finds little left to write: one sync of hundreds of megabytes, and
+// the file system journal commit that comes with it, stalls the writer's appends for
+// milliseconds (p99 9-40 ms instead of 4-6 ms in 8 s benchmark runs). The writer never waits for
+// these syncs; they also put recent deliveries on disk sooner.
+void sync_wal(const std::string& wal_path) {
+  const int fd = ::open(wal_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fdatasync(fd);  // a failure here is the checkpoint's to meet and report
+  ::close(fd);
+}
+
+}  // namespace
+
 void Journal::Impl::run_checkpointer() {
   pthread_setname_np(pthread_self(), "ctg-checkpoint");
   auto last_busy = std::chrono::steady_clock::now() - k_busy_interval;
+  const std::string wal_path = m_path + "-wal";
   while (true) {
     int pages = 0;
     {
@@ -292,6 +310,9 @@ void Journal::Impl::run_checkpointer() {
         const auto seen = m_commits;
         m_checkpoint_cv.wait_for(lock, k_quiet, [&] { return m_checkpoint_stopping || m_wal_pages >= k_wal_limit_pages; });
         if (m_commits == seen) break;  // quiet for k_quiet
+        lock.unlock();  // the writer's commit hook takes the lock
+        sync_wal(wal_path);
+        lock.lock();
       }
       if (m_checkpoint_stopping) return;
       pages = std::exchange(m_wal_pages, 0);
