@@ -88,6 +88,17 @@ TEST_CASE("core::text::excerpt agrees with its one-character-at-a-time definitio
   }
 }
 
+TEST_CASE("core::text::is_plain_json_text") {
+  CHECK(text::is_plain_json_text(""));
+  CHECK(text::is_plain_json_text("evt_01JD7W4Q9S3K t=1,v1=ab ~!{}[]:"));
+  CHECK(text::is_plain_json_text("\x7f"));  // DEL needs no escape in JSON
+  CHECK_FALSE(text::is_plain_json_text("say \"hi\""));
+  CHECK_FALSE(text::is_plain_json_text("a\\b"));
+  CHECK_FALSE(text::is_plain_json_text("tab\there"));
+  CHECK_FALSE(text::is_plain_json_text(std::string("nul\0", 4)));
+  CHECK_FALSE(text::is_plain_json_text("caf\xC3\xA9"));
+}
+
 TEST_CASE("core::text::shell_quote") {
   CHECK(text::shell_quote("plain-word_1.json") == "plain-word_1.json");
   CHECK(text::shell_quote("two words") == "'two words'");

@@ -15,6 +15,10 @@ namespace ctg::text {
 // and code points above U+10FFFF are invalid), or nullopt when `s` is valid UTF-8.
 std::optional<std::size_t> find_invalid_utf8(std::string_view s);
 
+// True when `s` can stand between the quotes of a JSON string as it is: ASCII from space up, no
+// '"' and no '\\'. Lets hot paths skip escaping (and UTF-8 checks) for the usual text.
+bool is_plain_json_text(std::string_view s);
+
 // Levenshtein distance between a and b (bytes).
 std::size_t edit_distance(std::string_view a, std::string_view b);
 

@@ -1,10 +1,9 @@
 #include "ctg/listen/pipeline.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "ctg/core/text.hpp"
 #include "ctg/signing/signature.hpp"
 
 namespace ctg::listen {
@@ -22,11 +21,8 @@ Verdict reject(int status, std::string_view code, std::string_view message) {
 std::string accepted_answer(std::string_view event_id, bool duplicate) {
   // Built by hand: it is made for every delivery. The id came out of a JSON parser, so it is
   // valid UTF-8; dump() adds the quotes and escapes.
-  const bool plain = std::all_of(event_id.begin(), event_id.end(), [](char c) {
-    return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';  // as it is between quotes
-  });
   std::string answer = R"({"received":true,"id":)";
-  if (plain) {
+  if (text::is_plain_json_text(event_id)) {
     answer += '"';
     answer += event_id;
     answer += '"';

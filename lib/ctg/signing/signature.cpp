@@ -89,6 +89,7 @@ class KeyStates {
       if (known.size() == key.size() && CRYPTO_memcmp(known.data(), key.data(), key.size()) == 0) return state;
     }
     auto state = std::make_shared<const KeyState>(key);
+    if (!state->ok) return state;  // an OpenSSL failure: tried afresh next time, not kept
     if (m_entries.size() == k_capacity) m_entries.erase(m_entries.begin());
     m_entries.emplace_back(std::string(key), state);
     return state;
