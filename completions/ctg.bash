@@ -16,7 +16,7 @@ communications.incoming.whatsapp communications.incoming.email text.incoming wha
 v1.sms v1.whatsapp v1.imessage"
 # Options that take a value: the word after them is not a command.
 _ctg_value_flags="--secret-file --secret --timestamp --curl --signature --request --tolerance --now --set
---host --port --path --max-body --store --cert --key --ready-file --forward-to -H --header --events
+--host --port --path --max-body --max-buffered --read-timeout --store --cert --key --ready-file --forward-to -H --header --events
 --max-attempts --ca-file --config --type --since --status --limit --to -o --output --event --fixture
 --from-event --expect-status --max-latency --timeout --suite --junit --count --concurrency --rate --duration
 --max-p99 --max-error-rate --description --secret-out --api-base --token-file --retries"
@@ -61,7 +61,7 @@ _ctg() {
       return
       ;;
     --secret | --timestamp | --curl | --signature | --tolerance | --now | --set | --host | --port | --path | \
-      --max-body | --forward-to | -H | --header | --max-attempts | --since | --limit | --to | --from-event | \
+      --max-body | --max-buffered | --read-timeout | --forward-to | -H | --header | --max-attempts | --since | --limit | --to | --from-event | \
       --expect-status | --max-latency | --timeout | --count | --concurrency | --rate | --duration | --max-p99 | \
       --max-error-rate | --description | --api-base | --retries)
       return
@@ -79,7 +79,7 @@ _ctg() {
       return
       ;;
     listen)
-      flags="--host --port --path --secret-file --secret --tolerance --max-body --store --no-store --tls --cert --key
+      flags="--host --port --path --secret-file --secret --tolerance --max-body --max-buffered --read-timeout --store --no-store --tls --cert --key
         --ready-file --forward-to -H --header --events --print-body --threads --max-attempts --insecure --ca-file --config"
       ;;
     send-test)

@@ -45,6 +45,8 @@ complete -c ctg -n "__fish_seen_subcommand_from listen" -l secret-file -r -F -d 
 complete -c ctg -n "__fish_seen_subcommand_from listen" -l secret -x -d 'Webhook secret (visible to other processes)'
 complete -c ctg -n "__fish_seen_subcommand_from listen" -l tolerance -x -d 'Signature timestamp tolerance (s)'
 complete -c ctg -n "__fish_seen_subcommand_from listen" -l max-body -x -d 'Largest body accepted (bytes)'
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l max-buffered -x -d 'Request bytes held in memory at most'
+complete -c ctg -n "__fish_seen_subcommand_from listen" -l read-timeout -x -d 'Seconds a request may take to arrive'
 complete -c ctg -n "__fish_seen_subcommand_from listen events" -l store -r -F -d 'Journal file'
 complete -c ctg -n "__fish_seen_subcommand_from listen" -l no-store -d 'Keep no journal'
 complete -c ctg -n "__fish_seen_subcommand_from listen" -l tls -d 'Serve HTTPS'

@@ -8,6 +8,10 @@ packages=(
   libcli11-dev libcpp-httplib-dev libssl-dev nlohmann-json3-dev libfmt-dev doctest-dev libsqlite3-dev
   libmimalloc-dev
   bash-completion zsh fish openssl ca-certificates libxml2-utils
+  # scripts/fuzz.sh: clang 16 (libstdc++ 12's std::expected needs it; clang 14 cannot compile
+  # ctg), libFuzzer and the sanitizer runtimes, llvm-symbolizer for readable stacks; and
+  # http_parser, the second oracle of the request_framing target (tests/fuzz/README.md)
+  clang-16 libfuzzer-16-dev libclang-rt-16-dev llvm-16 libhttp-parser-dev
 )
 
 missing=()

@@ -9,6 +9,7 @@
 #include "events_command.hpp"
 #include "ctg/core/clock.hpp"
 #include "ctg/core/file.hpp"
+#include "ctg/core/text.hpp"
 #include "ctg/listen/delivery_text.hpp"
 #include "ctg/output/journal_view.hpp"
 #include "paths.hpp"
@@ -64,7 +65,10 @@ Result<ExitCode> run_show(Context& context, const EventsFlags& f) {
   auto delivery = find_delivery(**journal, f.ids.front());
   if (!delivery) return std::unexpected(delivery.error());
   if (f.raw) {
-    context.console.data(listen::to_http_request(*delivery));
+    // Byte for byte for a pipe (ctg verify --request); on a terminal, made safe to look at.
+    const std::string request = listen::to_http_request(*delivery);
+    context.console.data(context.console.options().stdout_is_tty ? text::terminal_safe(request, text::LineBreaks::keep)
+                                                                 : request);
     return ExitCode::ok;
   }
   output::JournalView view(context.console, **journal);

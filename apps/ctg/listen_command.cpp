@@ -19,6 +19,14 @@ void add_listen_command(CLI::App& root, Registry& registry) {
       ->type_name("SECONDS");
   cmd->add_option("--max-body", s.receiver.policy.max_body, "Largest body accepted, in bytes (default 1048576)")
       ->type_name("BYTES");
+  cmd->add_option("--max-buffered", s.receiver.max_buffered,
+                  "Request bytes held in memory for all connections together; beyond, 503 (default 67108864)")
+      ->type_name("BYTES")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40));
+  cmd->add_option("--read-timeout", f->read_timeout_seconds,
+                  "Seconds a request may take to arrive whole (408 after); idle connections close after it (default 5)")
+      ->type_name("SECONDS")
+      ->check(CLI::Range(1, 3600));
   cmd->add_option("--store", s.store, "Journal file (default $XDG_STATE_HOME/ctg/events.db)")
       ->type_name("PATH")
       ->envname("CTG_STORE");

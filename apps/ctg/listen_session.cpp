@@ -219,6 +219,8 @@ Result<void> apply_config(const CLI::App& cmd, ListenFlags& f) {
   if (config->path && !given(cmd, "--path")) s.receiver.policy.path = *config->path;
   if (config->tolerance && !given(cmd, "--tolerance")) s.receiver.policy.tolerance_seconds = *config->tolerance;
   if (config->max_body && !given(cmd, "--max-body")) s.receiver.policy.max_body = *config->max_body;
+  if (config->max_buffered && !given(cmd, "--max-buffered")) s.receiver.max_buffered = *config->max_buffered;
+  if (config->read_timeout && !given(cmd, "--read-timeout")) f.read_timeout_seconds = *config->read_timeout;
   if (config->max_attempts && !given(cmd, "--max-attempts")) s.forwarder.retry.max_attempts = *config->max_attempts;
   if (!config->events.empty() && !given(cmd, "--events")) s.receiver.event_filter = config->events;
   if (!config->forward.empty() && f.forward_specs.empty()) s.forwarder.targets = config->forward;
@@ -234,6 +236,7 @@ Result<ExitCode> run_listen(Context& context, ListenFlags& f, const CLI::App& cm
     s.forwarder.targets.push_back(std::move(*target));
   }
   if (auto applied = apply_config(cmd, f); !applied) return std::unexpected(applied.error());
+  s.receiver.read_timeout = std::chrono::seconds(f.read_timeout_seconds);
   for (const auto& spec : f.header_specs) {
     auto header = listen::parse_header_spec(spec);
     if (!header) return std::unexpected(header.error());

@@ -30,6 +30,7 @@ struct ListenFlags {
   std::vector<std::string> header_specs;
   std::string events;
   std::string config_file;
+  int read_timeout_seconds = 5;  // ReceiverOptions::read_timeout
 };
 
 // `ctg listen`: in ctg-net the session below, in the front-end a hand-over (handoff.cpp).

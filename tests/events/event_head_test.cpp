@@ -132,6 +132,44 @@ TEST_CASE("events::read_event_head leaves the unusual to parse_event(), with its
   check_agrees(nested(100'000));
 }
 
+TEST_CASE("events::read_event_head checks exponents, long numbers and surrogate pairs in its scan") {
+  const auto with_data = [](std::string_view data) {
+    return R"({"id":"evt_1","type":"a.b","timestamp":1,"data":)" + std::string(data) + "}";
+  };
+  const std::vector<std::string> scanned = {
+      with_data(R"({"n":1e1,"m":-2.5E-3,"p":1e+308,"z":0e0})"),
+      with_data(R"({"big":123456789012345678901234567890,"neg":-9223372036854775809})"),
+      with_data("{\"long\":0." + std::string(500, '1') + "}"),
+      with_data(R"({"s":"\ud83d\ude00","t":"\uDBFF\uDFFF x"})"),
+      R"({"id":"evt_1","x":[1E5,{"y":"\ud834\udd1e"}],"type":"a.b","timestamp":1})",
+  };
+  for (const auto& body : scanned) {
+    CHECK_MESSAGE(detail::scan_event_head(body).has_value(), body);
+    check_scan_sound(body);
+    check_agrees(body);
+  }
+  const std::vector<std::string> left = {
+      with_data(R"({"n":1e400})"),                      // out of range: parse_event() refuses it
+      with_data(R"({"n":-1e309})"),
+      with_data("{\"n\":1" + std::string(400, '0') + "}"),  // an integer beyond any double
+      with_data(R"({"n":1e-400})"),                     // underflows: left to the parser
+      with_data(R"({"n":1e})"),
+      with_data(R"({"n":1e+})"),
+      with_data(R"({"n":1.5e})"),
+      with_data(R"({"s":"\ud83d"})"),                   // high surrogate alone
+      with_data(R"({"s":"\ud83dx"})"),
+      with_data(R"({"s":"\ud83d\u0041"})"),             // followed by no low one
+      with_data(R"({"s":"\ud83d\ud83d"})"),
+      with_data(R"({"s":"\ude00"})"),                   // low surrogate alone
+      with_data(R"({"s":"\ud83d\ude0"})"),              // cut short
+      R"({"id":"evt_1","type":"a.b","timestamp":1e0})",  // the timestamp must be an integer
+  };
+  for (const auto& body : left) {
+    CHECK_FALSE_MESSAGE(detail::scan_event_head(body).has_value(), body);
+    check_agrees(body);
+  }
+}
+
 // parse_plain_json() must build exactly the document nlohmann builds, or leave it to nlohmann.
 void check_plain_sound(const std::string& text) {
   const auto plain = detail::parse_plain_json(text);

@@ -7,6 +7,7 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -168,7 +170,7 @@ TEST_CASE("net::HttpServer keeps connections and answers pipelined requests in o
   CHECK(first.starts_with("HTTP/1.1 200 OK\r\n"));
   CHECK(first.find("Connection: close") == std::string::npos);
   // Two more in one write: the slow one first, so the second must wait for it.
-  send_all(fd, "POST /later HTTP/1.1\r\nContent-Length: 0\r\n\r\n" + k_request);
+  send_all(fd, "POST /later HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n" + k_request);
   const auto both = read_answers(fd, 2);
   const auto later = both.find("HTTP/1.1 202");
   const auto now = both.find("HTTP/1.1 200");
@@ -226,8 +228,8 @@ TEST_CASE("net::HttpServer deals connections to its loops, each finishing its ro
   CHECK(right == 8 * 25);
   // Three pipelined requests in one write: each answer lets the next through, in the same round.
   const int fd = connect_to(server.port());
-  send_all(fd, "POST /a HTTP/1.1\r\nContent-Length: 1\r\n\r\nx" "POST /b HTTP/1.1\r\nContent-Length: 1\r\n\r\ny"
-               "POST /c HTTP/1.1\r\nContent-Length: 1\r\n\r\nz");
+  send_all(fd, "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx" "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\ny"
+               "POST /c HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nz");
   const auto answers = read_answers(fd, 3, 1000ms);
   const auto x = answers.find("echo x"), y = answers.find("echo y"), z = answers.find("echo z");
   CHECK(x != std::string::npos);
@@ -246,7 +248,7 @@ TEST_CASE("net::HttpServer deals connections to its loops, each finishing its ro
 TEST_CASE("net::HttpServer answers HEAD without a body, and keeps the connection in step") {
   Served served;
   const int fd = connect_to(served.port());
-  send_all(fd, "HEAD /hook HTTP/1.1\r\n\r\n" + k_request);
+  send_all(fd, "HEAD /hook HTTP/1.1\r\nHost: x\r\n\r\n" + k_request);
   std::string in;
   const auto deadline = std::chrono::steady_clock::now() + 3000ms;
   while (in.find("got 5") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
@@ -271,7 +273,7 @@ TEST_CASE("net::HttpServer answers HEAD without a body, and keeps the connection
 TEST_CASE("net::HttpServer answers one connection while another waits for a late answer") {
   Served served;
   const int slow = connect_to(served.port());
-  send_all(slow, "POST /later HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+  send_all(slow, "POST /later HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
   const auto start = std::chrono::steady_clock::now();
   const int fast = connect_to(served.port());
   send_all(fast, k_request);
@@ -311,7 +313,7 @@ TEST_CASE("net::HttpServer answers a request whose client has half-closed, and r
   }
   SUBCASE("a body cut short: the handler is told, with 400") {
     const int fd = connect_to(served.port());
-    send_all(fd, "POST /hook HTTP/1.1\r\nContent-Length: 50\r\n\r\nonly this");
+    send_all(fd, "POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\nonly this");
     ::shutdown(fd, SHUT_WR);
     CHECK(read_answers(fd, 1).starts_with("HTTP/1.1 400"));
     ::close(fd);
@@ -352,7 +354,7 @@ TEST_CASE("net::HttpServer serves others while 50 clients trickle their headers,
 TEST_CASE("net::HttpServer says 100 Continue to a client that expects it") {
   Served served;
   const int fd = connect_to(served.port());
-  send_all(fd, "POST /hook HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+  send_all(fd, "POST /hook HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
   pollfd p{fd, POLLIN, 0};
   REQUIRE(::poll(&p, 1, 2000) == 1);
   char buffer[64] = {};
@@ -414,7 +416,7 @@ TEST_CASE("net::HttpServer serves HTTPS with the certificate it is given") {
 TEST_CASE("net::HttpServer on stop() still delivers the answers it owes, then returns") {
   Served served;
   const int fd = connect_to(served.port());
-  send_all(fd, "POST /later HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+  send_all(fd, "POST /later HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
   std::this_thread::sleep_for(30ms);  // the request is with the handler
   served.server().stop();
   const auto answer = read_answers(fd, 1);
@@ -433,4 +435,244 @@ TEST_CASE("net::HttpServer reports a busy port in words") {
   REQUIRE_FALSE(bound.has_value());
   CHECK(bound.error().kind == ErrorKind::io);
   CHECK(bound.error().message.find("address already in use") != std::string::npos);
+}
+
+// ---- bounds: descriptors, unread answers, pipelining, the budget of request bytes -------------
+
+namespace {
+
+std::size_t open_descriptors() {
+  std::size_t count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++count;
+  return count;  // one of them was the directory's own, now closed
+}
+
+std::int64_t process_cpu_us() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1'000'000LL + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
+}
+
+std::size_t rss_kib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmRSS:")) return std::stoul(line.substr(6));
+  }
+  return 0;
+}
+
+// Restores the soft descriptor limit when the test ends, however it ends.
+class DescriptorLimit {
+ public:
+  DescriptorLimit() { ::getrlimit(RLIMIT_NOFILE, &m_saved); }
+  ~DescriptorLimit() { restore(); }
+  DescriptorLimit(const DescriptorLimit&) = delete;
+  DescriptorLimit& operator=(const DescriptorLimit&) = delete;
+  bool lower_to(rlim_t soft) {
+    rlimit lowered = m_saved;
+    lowered.rlim_cur = soft;
+    return ::setrlimit(RLIMIT_NOFILE, &lowered) == 0;
+  }
+  void restore() { ::setrlimit(RLIMIT_NOFILE, &m_saved); }
+
+ private:
+  rlimit m_saved{};
+};
+
+void connect_socket(int fd, int port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("net::HttpServer out of descriptors pauses accepting without spinning, serves on, and resumes") {
+  Served served;
+  const int kept = connect_to(served.port());
+  send_all(kept, k_request);
+  REQUIRE(read_answers(kept, 1).starts_with("HTTP/1.1 200"));
+  // Sockets made now and connected once no descriptor is left: accept() meets EMFILE.
+  std::vector<int> waiting;
+  for (int i = 0; i < 5; ++i) waiting.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  DescriptorLimit limit;
+  REQUIRE(limit.lower_to(open_descriptors() - 1));
+  for (int fd : waiting) connect_socket(fd, served.port());  // queued in the listening socket's backlog
+
+  const auto cpu_before = process_cpu_us();
+  std::this_thread::sleep_for(600ms);
+  const auto cpu_used = process_cpu_us() - cpu_before;
+  CHECK_MESSAGE(cpu_used < 200'000, "CPU time while out of descriptors: ", cpu_used, " us in 600 ms");
+  // A connection the server holds already is served meanwhile.
+  send_all(kept, k_request);
+  CHECK(read_answers(kept, 1).starts_with("HTTP/1.1 200"));
+
+  limit.restore();
+  for (int fd : waiting) {
+    send_all(fd, k_request);
+    CHECK(read_answers(fd, 1, 5000ms).starts_with("HTTP/1.1 200"));
+    ::close(fd);
+  }
+  ::close(kept);
+}
+
+TEST_CASE("net::HttpServer stops reading a client that does not read its answers") {
+  std::atomic<std::size_t> handled{0};
+  net::ServerOptions options;
+  options.max_unsent = 64 * 1024;
+  auto created = net::HttpServer::create(options, [&](net::ServerRequest&&, net::Responder respond) {
+    ++handled;
+    respond({.status = 200, .body = std::string(100, 'a')});
+  });
+  REQUIRE(created.has_value());
+  auto& server = **created;
+  REQUIRE(server.bind().has_value());
+  std::thread running([&] { server.run(); });
+  const auto rss_before = rss_kib();
+
+  // Pipelines small requests as fast as the server takes them, never reading an answer.
+  const int greedy = connect_to(server.port());
+  const int small_buffer = 64 * 1024;
+  ::setsockopt(greedy, SOL_SOCKET, SO_RCVBUF, &small_buffer, sizeof small_buffer);
+  const std::string request = "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx";
+  std::string burst;
+  for (int i = 0; i < 1000; ++i) burst += request;
+  std::size_t sent_bytes = 0;
+  std::string_view pending;
+  auto stalled_since = std::chrono::steady_clock::now();
+  const auto give_up = std::chrono::steady_clock::now() + 8s;
+  while (std::chrono::steady_clock::now() < give_up && std::chrono::steady_clock::now() - stalled_since < 500ms) {
+    pollfd p{greedy, POLLOUT, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    if (pending.empty()) pending = burst;
+    const auto n = ::send(greedy, pending.data(), pending.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      sent_bytes += static_cast<std::size_t>(n);
+      pending.remove_prefix(static_cast<std::size_t>(n));
+      stalled_since = std::chrono::steady_clock::now();
+    }
+  }
+  const std::size_t sent_requests = sent_bytes / request.size();
+  // The server stops taking requests: the client's sends stall although it has more to send, and
+  // the count of requests handled comes to rest while no answer is read.
+  bool at_rest = false;
+  for (int i = 0; i < 10 && !at_rest; ++i) {
+    const std::size_t before = handled.load();
+    std::this_thread::sleep_for(300ms);
+    at_rest = handled.load() == before;
+  }
+  CHECK(at_rest);
+  CHECK(handled.load() < sent_requests);
+  CHECK(handled.load() < 100'000);
+  const auto grown_kib = rss_kib() - std::min(rss_kib(), rss_before);
+  CHECK_MESSAGE(grown_kib < 48 * 1024, "RSS grew by ", grown_kib, " KiB");
+
+  // Another client is served at once.
+  const int other = connect_to(server.port());
+  send_all(other, request);
+  CHECK(read_answers(other, 1, 2000ms).starts_with("HTTP/1.1 200"));
+  ::close(other);
+  ::close(greedy);
+  server.stop();
+  running.join();
+}
+
+TEST_CASE("net::HttpServer hands over at most max_requests_per_round of one connection in a round") {
+  // Counts, per connection (peer), the requests handed over between two ends of round.
+  std::mutex mutex;
+  std::map<std::string, std::size_t> this_round;
+  std::size_t most_in_a_round = 0;
+  std::vector<net::Responder> owed;
+  net::ServerOptions options;
+  options.max_requests_per_round = 4;
+  options.on_round_end = [&](std::size_t) {
+    std::vector<net::Responder> batch;
+    {
+      std::lock_guard lock(mutex);
+      for (const auto& [peer, count] : this_round) most_in_a_round = std::max(most_in_a_round, count);
+      this_round.clear();
+      batch.swap(owed);
+    }
+    for (auto& respond : batch) respond({.status = 200, .body = "ok"});
+  };
+  auto created = net::HttpServer::create(std::move(options), [&](net::ServerRequest&& r, net::Responder respond) {
+    std::lock_guard lock(mutex);
+    ++this_round[r.peer];
+    owed.push_back(std::move(respond));
+  });
+  REQUIRE(created.has_value());
+  auto& server = **created;
+  REQUIRE(server.bind().has_value());
+  std::thread running([&] { server.run(); });
+
+  // Three clients pipeline 200 requests each in one write; all are answered, in order.
+  std::vector<std::thread> clients;
+  std::atomic<int> complete{0};
+  for (int c = 0; c < 3; ++c) {
+    clients.emplace_back([&] {
+      const int fd = connect_to(server.port());
+      std::string all;
+      for (int i = 0; i < 200; ++i) all += "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx";
+      send_all(fd, all);
+      const auto answers = read_answers(fd, 200, 10000ms);
+      std::size_t count = 0;
+      for (auto at = answers.find("HTTP/1.1 200"); at != std::string::npos; at = answers.find("HTTP/1.1 200", at + 1)) ++count;
+      if (count == 200) ++complete;
+      ::close(fd);
+    });
+  }
+  for (auto& client : clients) client.join();
+  server.stop();
+  running.join();
+  CHECK(complete == 3);
+  CHECK(most_in_a_round >= 1);
+  CHECK(most_in_a_round <= 4);
+}
+
+TEST_CASE("net::HttpServer refuses with 503 a request that would take held bytes beyond max_buffered") {
+  net::ServerOptions options;
+  options.max_buffered = 1024 * 1024;
+  options.limits.max_body = 512 * 1024;
+  Served served(options);
+  const std::string big_head = "POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 409600\r\n\r\n";
+  std::vector<int> holders;
+  for (int i = 0; i < 2; ++i) {  // 2 x 400 KiB declared: within the budget, bodies on their way
+    holders.push_back(connect_to(served.port()));
+    // "100 Continue" comes once the head is counted against the budget.
+    send_all(holders.back(),
+             "POST /hook HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 409600\r\n\r\n");
+    pollfd p{holders.back(), POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 3000) == 1);
+    char buffer[64] = {};
+    REQUIRE(::recv(holders.back(), buffer, sizeof buffer - 1, 0) > 0);
+    REQUIRE(std::string_view(buffer).starts_with("HTTP/1.1 100 Continue"));
+    send_all(holders.back(), std::string(300 * 1024, 'x'));
+  }
+  const int third = connect_to(served.port());
+  send_all(third, big_head + std::string(1000, 'x'));
+  const auto refused = read_answers(third, 1);
+  CHECK(refused.starts_with("HTTP/1.1 503"));
+  CHECK(closed_by_peer(third));
+  ::close(third);
+  // A small request still passes (the reserve for small requests).
+  const int small = connect_to(served.port());
+  send_all(small, k_request);
+  CHECK(read_answers(small, 1).starts_with("HTTP/1.1 200"));
+  ::close(small);
+  // The held bodies complete normally; once they are done, a large request fits again.
+  for (int fd : holders) {
+    send_all(fd, std::string(100 * 1024, 'y'));
+    CHECK(read_answers(fd, 1).find("got 409600") != std::string::npos);
+    ::close(fd);
+  }
+  const int again = connect_to(served.port());
+  send_all(again, big_head + std::string(409600, 'z'));
+  CHECK(read_answers(again, 1).find("got 409600") != std::string::npos);
+  ::close(again);
+  std::size_t refusals = 0;
+  for (const auto& r : served.requests()) refusals += r.error_status == 503 ? 1 : 0;
+  CHECK(refusals == 1);
 }

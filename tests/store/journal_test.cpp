@@ -249,14 +249,42 @@ TEST_CASE("store::journal migrates a schema-1 file and keeps its data") {
     auto journal = open_journal(path);
     CHECK(append_ok(*journal, delivery(1, "evt_1", "text.incoming.sms", 200)) == 1);
   }
-  // As schema 1 left it: with the event_type index that step 2 drops.
-  raw_exec(path, "CREATE INDEX deliveries_event_type ON deliveries (event_type); PRAGMA user_version = 1");
+  // As schema 1 left it: with the event_type index that step 2 drops, without step 3's body_length.
+  raw_exec(path, "CREATE INDEX deliveries_event_type ON deliveries (event_type);"
+                 "ALTER TABLE deliveries DROP COLUMN body_length; PRAGMA user_version = 1");
   auto journal = open_journal(path);
   CHECK(raw_query(path, "PRAGMA user_version") == std::to_string(schema::known_version()));
   CHECK(raw_query(path, "SELECT count(*) FROM sqlite_master WHERE name = 'deliveries_event_type'") == "0");
   CHECK(ids_of(journal->list({.type_glob = "text.*"})) == std::vector<std::int64_t>{1});
   CHECK(append_ok(*journal, delivery(2, "evt_1", "text.incoming.sms", 200)) == 2);
   CHECK(journal->find(2).value()->duplicate);
+  // The rows from before step 3 read back with their body's own length.
+  const auto first = journal->find(1).value();
+  REQUIRE(first.has_value());
+  CHECK(first->body_length == first->body.size());
+}
+
+TEST_CASE("store::journal keeps a body's full length when only a prefix of it is stored") {
+  TempDir dir;
+  auto journal = open_journal(dir.file("events.db"));
+  auto cut = delivery(1, "", "", 401);
+  cut.body = std::string(1000, 'x');
+  cut.body_length = 1'048'575;
+  CHECK(append_ok(*journal, cut) == 1);
+  auto whole = delivery(2, "evt_2", "text.incoming.sms", 200);
+  whole.body_length = 0;  // 0: the body's own length
+  CHECK(append_ok(*journal, whole) == 2);
+  const auto first = journal->find(1).value();
+  REQUIRE(first.has_value());
+  CHECK(first->body.size() == 1000);
+  CHECK(first->body_length == 1'048'575);
+  const auto second = journal->find(2).value();
+  REQUIRE(second.has_value());
+  CHECK(second->body_length == second->body.size());
+  const auto listed = journal->list({});
+  REQUIRE(listed.has_value());
+  REQUIRE(listed->size() == 2);
+  CHECK(raw_query(dir.file("events.db"), "SELECT count(*) FROM deliveries WHERE body_length IS NULL") == "1");
 }
 
 TEST_CASE("store::journal refuses what it cannot open") {

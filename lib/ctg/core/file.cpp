@@ -9,8 +9,11 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include <fmt/format.h>
+
+#include "ctg/core/clock.hpp"
 
 namespace ctg::file {
 
@@ -69,41 +72,94 @@ Result<std::string> read(const std::string& path) {
   return out;
 }
 
-Result<void> write_private(const std::string& path, std::string_view content, mode_t mode) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  std::error_code ec;
-  if (target.has_parent_path() && !fs::exists(target.parent_path(), ec)) {
-    fs::create_directories(target.parent_path(), ec);
-    if (ec) return fail(ErrorKind::io, fmt::format("cannot create {}: {}", target.parent_path().string(), ec.message()));
-    ::chmod(target.parent_path().c_str(), 0700);
+namespace {
+
+// Creates the folders of `folder` that do not exist, top down, each with mode 0700 (whatever the
+// umask); folders that exist are left as they are, including one another process creates meanwhile.
+Result<void> create_private_folders(const std::filesystem::path& folder) {
+  std::vector<std::filesystem::path> missing;
+  for (auto p = folder; !p.empty(); p = p.parent_path()) {
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) == 0) break;
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
   }
-  const std::string temp = path + ".tmp-" + std::to_string(::getpid());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return fail(ErrorKind::io, fmt::format("cannot write {}: {}", path, reason(errno)));
-  ::fchmod(fd, mode);  // umask must not widen or narrow what was asked
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), 0700) != 0) {
+      if (errno == EEXIST) continue;
+      return fail(ErrorKind::io, fmt::format("cannot create {}: {}", it->string(), reason(errno)));
+    }
+    ::chmod(it->c_str(), 0700);  // a umask such as 0277 must not narrow it either
+  }
+  return {};
+}
+
+// Writes all of `content` to `fd`; errno on failure.
+int write_all(int fd, std::string_view content) {
   std::size_t written = 0;
   while (written < content.size()) {
     const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
     if (n < 0) {
       if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return fail(ErrorKind::io, fmt::format("cannot write {}: {}", path, reason(err)));
+      return errno;
     }
     written += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(temp.c_str());
-    return fail(ErrorKind::io, fmt::format("cannot write {}: {}", path, reason(err)));
+  return 0;
+}
+
+// Flushes a folder's entries (a rename in it) to disk; errno when the sync itself fails. A folder
+// that cannot be opened for reading (mode -wx) or synced (EINVAL: the filesystem cannot) is left
+// to the system: the rename is done either way.
+int sync_folder(const std::string& folder) {
+  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  int err = 0;
+  if (::fsync(fd) != 0 && errno != EINVAL) err = errno;
+  ::close(fd);
+  return err;
+}
+
+constexpr std::size_t k_temp_suffix = 12;  // 62^12 names: a guess at one never pays
+constexpr int k_temp_tries = 100;          // EEXIST retries before giving up
+
+}  // namespace
+
+Result<void> write_private(const std::string& path, std::string_view content, mode_t mode) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const std::string folder = target.has_parent_path() ? target.parent_path().string() : std::string(".");
+  if (target.has_parent_path()) {
+    if (auto created = create_private_folders(target.parent_path()); !created) return created;
   }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(temp.c_str());
+  const auto failed = [&](int err) {
     return fail(ErrorKind::io, fmt::format("cannot write {}: {}", path, reason(err)));
+  };
+
+  // The temporary: a fresh name in the target's folder, created by this call or not at all
+  // (O_EXCL), never through a symbolic link (O_NOFOLLOW), private until fchmod.
+  std::string temp;
+  int fd = -1;
+  for (int attempt = 0; attempt < k_temp_tries && fd < 0; ++attempt) {
+    temp = path + ".tmp-" + random_alnum(k_temp_suffix);
+    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) return failed(errno);
   }
+  if (fd < 0) return failed(EEXIST);
+  const auto abandon = [&](int err) {
+    if (fd >= 0) ::close(fd);
+    ::unlink(temp.c_str());
+    return failed(err);
+  };
+  if (::fchmod(fd, mode) != 0) return abandon(errno);  // exactly `mode`, whatever the umask
+  if (const int err = write_all(fd, content); err != 0) return abandon(err);
+  if (::fsync(fd) != 0) return abandon(errno);
+  const int closed = ::close(fd);
+  fd = -1;
+  if (closed != 0) return abandon(errno);
+  // rename() replaces whatever is at `path`, a symbolic link included, without following it.
+  if (::rename(temp.c_str(), path.c_str()) != 0) return abandon(errno);
+  if (const int err = sync_folder(folder); err != 0) return failed(err);
   return {};
 }
 

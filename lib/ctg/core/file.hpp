@@ -24,8 +24,16 @@ Result<std::size_t> for_each_chunk(const std::string& path, const std::function<
 Result<std::size_t> for_each_chunk(std::FILE* stream, std::string_view name,
                                    const std::function<void(std::string_view)>& sink);
 
-// Writes `content` to `path` atomically (temporary file + rename) with the given mode; mode 0600
-// for files that hold secrets. Parent folders are created (mode 0700).
+// Writes `content` to `path` atomically with exactly the given `mode` (whatever the umask); mode
+// 0600 for files that hold secrets. Safe in a folder others can write to: the content goes to a
+// new temporary in the same folder, `<path>.tmp-<12 random letters and digits>`, created with
+// O_CREAT|O_EXCL|O_NOFOLLOW (a name that exists, a planted symbolic link included, is never
+// opened: another name is drawn), then fchmod, write, fsync, and rename() over `path`, which
+// replaces a symbolic link at `path` itself rather than writing where it points; the folder is
+// then synced. Concurrent writers to one path each rename a complete file: the last one wins.
+// Missing parent folders are created with mode 0700; existing ones are left as they are.
+// Errors (io): "cannot write <path>: permission denied", "cannot create <folder>: ..."; on any
+// failure the temporary is removed, and `path` is as it was unless only the folder's sync failed.
 Result<void> write_private(const std::string& path, std::string_view content, mode_t mode = 0600);
 
 // A file in an XDG base folder: `<xdg_value>/<relative>` when the variable's value is absolute (the

@@ -31,9 +31,47 @@ std::vector<std::string> nearest(std::string_view word, std::span<const std::str
 // `text.*` matches `text.incoming.sms`.
 bool glob_match(std::string_view pattern, std::string_view text);
 
-// The first `max_chars` code points of `s` on one line: newlines and tabs become spaces and an
-// ellipsis marks a cut. Never splits a UTF-8 sequence.
+// The first `max_chars` characters of `s` on one line, safe for a terminal: LF, CR, TAB and the
+// line and paragraph separators (U+2028, U+2029) become spaces, everything else terminal_safe()
+// escapes is escaped by its rule, and an ellipsis marks a cut. A character is a code point of
+// valid UTF-8 or one byte that is not; never splits a UTF-8 sequence.
 std::string excerpt(std::string_view s, std::size_t max_chars);
+
+// ---- untrusted text on a terminal ----------------------------------------------------------------
+//
+// Text that came from a request (an event's type or id, a header, a body, a message quoting
+// either) may carry escape sequences that retitle, clear or rewrite a terminal, and bidirectional
+// formatting characters that reorder what a reader sees. One rule makes it inert:
+//   - a C0 control (0x00-0x1F), DEL (0x7F) and every byte that is not part of valid UTF-8 (a raw
+//     C1 byte such as 0x9B included) become `\xHH`, two lowercase hex digits: ESC is `\x1b`;
+//   - a C1 control written as UTF-8 (U+0080-U+009F), a bidirectional formatting character (U+061C,
+//     U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) and the line and paragraph separators
+//     (U+2028, U+2029) become `\uHHHH`: CSI is `\u009b`, RIGHT-TO-LEFT OVERRIDE `\u202e`;
+//   - everything else (printable ASCII, accents, CJK, emoji: any other valid UTF-8) is kept byte
+//     for byte, backslashes included: the result is for reading, not for parsing back.
+// With LineBreaks::keep (a multi-line body shown under its line), LF, TAB and a CR directly
+// followed by LF are kept as well; a lone CR, which would let text overwrite its own line, is not.
+
+enum class LineBreaks { escape, keep };
+
+// `s` by the rule above. The result holds no control character, no bidirectional formatting
+// character and no byte that is not UTF-8 (with LineBreaks::keep: none but LF, TAB and CR LF).
+std::string terminal_safe(std::string_view s, LineBreaks breaks = LineBreaks::escape);
+
+// Appends terminal_safe(s, breaks) to `out`. Printable ASCII, the usual case, costs one scan and
+// one append.
+void append_terminal_safe(std::string& out, std::string_view s, LineBreaks breaks = LineBreaks::escape);
+
+// True when `s` is printable ASCII only (0x20-0x7E), which terminal_safe() leaves as it is.
+bool is_printable_ascii(std::string_view s);
+
+// `json`, a serialised JSON document in UTF-8 (as nlohmann's dump() writes it), with what JSON
+// lets strings hold raw but a terminal must not see written as `\uHHHH` escapes: DEL, C1 controls,
+// bidirectional formatting characters, line and paragraph separators, and should any appear, C0
+// controls other than LF, CR and TAB (a byte that is not UTF-8 becomes `\ufffd`). The value it
+// denotes is unchanged: such characters only occur inside strings. A document of printable ASCII
+// and JSON whitespace only is returned as it is, without a copy.
+std::string json_terminal_safe(std::string json);
 
 // `s` with leading and trailing ASCII whitespace removed.
 std::string_view trim(std::string_view s);

@@ -1,8 +1,11 @@
 // read_event_head(): the envelope of an event in one scan of its bytes, for the receiver's hot
 // path. The scan is sound, not complete: it accepts only bodies that parse_event() accepts, and
 // reads from them the envelope parse_event() would; whatever it is not sure of (an error, an
-// escape in an envelope string or a top-level key, a surrogate escape, an exponent, a long
-// number, legacy v1, a repeated envelope field) goes to parse_event(), whose outcome is final.
+// escape in an envelope string or a top-level key, a timestamp that is not a short integer, a
+// number that underflows, legacy v1, a repeated envelope field) goes to parse_event(), whose
+// outcome is final. Exponents, long numbers and surrogate pairs in the values it skips are checked
+// as the parser checks them, so that one of them in a large body costs no second pass. Linear in
+// the bytes: each is looked at once, and each top-level key compared with the five envelope names.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -82,56 +85,7 @@ class Scanner : detail::JsonCursor {
     return head;
   }
 
- private:
-  // Skips one value.
-  bool value() {
-    if (at_end()) return false;
-    switch (peek()) {
-      case '{':
-      case '[':
-        return container();
-      case '"':
-        return string(nullptr, nullptr, nullptr);
-      case 't':
-        return literal("true");
-      case 'f':
-        return literal("false");
-      case 'n':
-        return literal("null");
-      default: {
-        Number number;
-        return JsonCursor::number(number);
-      }
-    }
-  }
-
-  bool container() {
-    const bool object = at('{');
-    const char close = object ? '}' : ']';
-    skip();
-    if (++m_depth > k_max_depth) return false;
-    skip_space();
-    if (!at(close)) {
-      while (true) {
-        skip_space();
-        if (object) {
-          if (!at('"') || !string(nullptr, nullptr, nullptr)) return false;
-          skip_space();
-          if (!at(':')) return false;
-          skip();
-          skip_space();
-        }
-        if (!value()) return false;
-        skip_space();
-        if (!at(',')) break;
-        skip();
-      }
-      if (!at(close)) return false;
-    }
-    skip();
-    --m_depth;
-    return true;
-  }
+  bool value() { return skip_value(); }
 };
 
 }  // namespace

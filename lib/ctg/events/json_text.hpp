@@ -42,6 +42,24 @@ std::string_view string_member(const Json& object, std::string_view key);
 // nullopt when nlohmann must decide (errors, and the unusual). parse_json() tries it first.
 std::optional<Json> parse_plain_json(std::string_view bytes);
 
+// Returns the document Json::parse(bytes) returns and throws what it throws (the same exception
+// types, messages and byte positions), in O(n log n) time where Json::parse takes O(n^2) on an
+// object of n members (ordered_json looks each key up in a vector): nlohmann's lexer and parser
+// drive a builder that appends members to their object and merges repeated keys once the object
+// is complete (merge_repeated_keys). parse_json()'s second path, for what parse_plain_json() leaves.
+Json parse_json_with_nlohmann(std::string_view bytes);
+
+// True when two members of `object` have the same key: pairwise, without allocating, for 16
+// members or fewer; beyond, through a hash table, in linear time; keys chosen to collide in it
+// are sorted instead (O(n log n) comparisons, whatever the keys).
+bool has_repeated_keys(const Json::object_t& object);
+
+// Makes `object`, its members in the order of the text, what nlohmann's parser makes of them: a
+// repeated key keeps the place of its first occurrence and takes the value of its last
+// (ordered_map::operator[], then assignment). O(n log n) (a sort) when some key repeats; linear
+// otherwise, and nothing changes.
+void merge_repeated_keys(Json::object_t& object);
+
 // read_event_head()'s single scan (event_head.cpp): the envelope of a plain body, or nullopt when
 // parse_event() must decide. Never accepts a body that parse_event() refuses.
 std::optional<EventHead> scan_event_head(std::string_view raw);

@@ -1,6 +1,7 @@
 // summarize(): one line per event for humans. Every value comes from untrusted JSON, so each
-// lookup tolerates any shape, and the finished line is cleaned of control characters.
-#include <cstdint>
+// lookup tolerates any shape, each quoted value goes through text::excerpt (line breaks become
+// spaces) and the finished line through text::terminal_safe: it holds no control character, no
+// bidirectional formatting character and no byte that is not UTF-8.
 #include <string>
 
 #include <fmt/format.h>
@@ -54,44 +55,6 @@ std::string count_suffix(const Json& data, std::string_view key, std::string_vie
   const auto it = data.find(key);
   if (it == data.end() || !it->is_array() || it->empty()) return {};
   return fmt::format(" ({} {}{})", it->size(), noun, it->size() == 1 ? "" : "s");
-}
-
-// Replaces what excerpt() leaves alone but a terminal must not see: DEL, C1 controls, line and
-// paragraph separators and bidirectional overrides. Bytes that are not UTF-8 become '?'.
-std::string scrub(std::string_view s) {
-  std::string out;
-  std::size_t i = 0;
-  std::size_t run = 0;  // start of the bytes kept as they are, appended in one go
-  const auto replace = [&](std::size_t len, char with) {
-    out.append(s.substr(run, i - run));
-    out += with;
-    i += len;
-    run = i;
-  };
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7F) {
-      ++i;
-      continue;
-    }
-    const std::size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-    if (len == 0 || i + len > s.size()) {
-      replace(1, '?');
-      continue;
-    }
-    std::uint32_t cp = len == 1 ? c : c & (0xFFu >> (len + 1));
-    for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3Fu);
-    const bool control = cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
-    const bool separator = cp == 0x2028 || cp == 0x2029;
-    const bool bidi = (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F;
-    if (control || separator || bidi) {
-      replace(len, (cp == '\n' || cp == '\r' || cp == '\t' || separator) ? ' ' : '?');
-    } else {
-      i += len;
-    }
-  }
-  out.append(s.substr(run));
-  return out;
 }
 
 // ---- per family ----------------------------------------------------------------------------------
@@ -216,7 +179,7 @@ std::string line_for(const Event& event) {
 }  // namespace
 
 std::string summarize(const Event& event) {
-  std::string line = scrub(line_for(event));
+  std::string line = text::terminal_safe(line_for(event));
   if (code_points(line) > k_max_line) line = text::excerpt(line, k_max_line - 1);
   return line;
 }

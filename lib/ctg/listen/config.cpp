@@ -138,6 +138,14 @@ Result<ListenConfig> parse_listen_config(std::string_view text, std::string_view
       auto n = integer(value, where, name, 1, std::int64_t{1} << 32);
       if (!n) return std::unexpected(n.error());
       config.max_body = static_cast<std::size_t>(*n);
+    } else if (key == "max_buffered") {
+      auto n = integer(value, where, name, 1, std::int64_t{1} << 40);
+      if (!n) return std::unexpected(n.error());
+      config.max_buffered = static_cast<std::size_t>(*n);
+    } else if (key == "read_timeout") {
+      auto n = integer(value, where, name, 1, 3600);
+      if (!n) return std::unexpected(n.error());
+      config.read_timeout = static_cast<int>(*n);
     } else if (key == "max_attempts") {
       auto n = integer(value, where, name, 1, 1000);
       if (!n) return std::unexpected(n.error());
@@ -155,7 +163,8 @@ Result<ListenConfig> parse_listen_config(std::string_view text, std::string_view
       }
     } else {
       return fail(ErrorKind::usage, fmt::format("{}: unknown key {}", name, where),
-                  "known keys: host, port, path, events, tolerance, max_body, max_attempts, forward");
+                  "known keys: host, port, path, events, tolerance, max_body, max_buffered, read_timeout, "
+                  "max_attempts, forward");
     }
   }
   return config;

@@ -4,6 +4,7 @@
 // Config file (JSON; --config FILE, else $XDG_CONFIG_HOME/ctg/config.json when it exists):
 //   {"listen": {"host": "127.0.0.1", "port": 3000, "path": "/contiguity/webhook",
 //               "events": ["text.*"], "tolerance": 300, "max_body": 1048576, "max_attempts": 8,
+//               "max_buffered": 67108864, "read_timeout": 5,
 //               "forward": [{"to": "http://localhost:8080/sms", "events": ["text.*"],
 //                            "headers": {"X-Env": "dev"}}]}}
 // Flags beat environment, which beats the file: the caller applies a file value only where
@@ -39,6 +40,8 @@ struct ListenConfig {
   std::vector<std::string> events;
   std::optional<std::int64_t> tolerance;
   std::optional<std::size_t> max_body;
+  std::optional<std::size_t> max_buffered;
+  std::optional<int> read_timeout;  // seconds
   std::optional<int> max_attempts;
   std::vector<ForwardTarget> forward;
 };

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "ctg/core/text.hpp"
 #include "ctg/events/event.hpp"
 #include "ctg/net/request_capture.hpp"
 
@@ -39,7 +40,7 @@ Result<std::string> to_fixture(const store::Delivery& delivery) {
     return fail(ErrorKind::invalid_input,
                 fmt::format("delivery {} is not an event: {}", delivery.id, event.error().message));
   }
-  return event->json().dump(2) + "\n";
+  return text::json_terminal_safe(event->json().dump(2)) + "\n";
 }
 
 }  // namespace ctg::listen

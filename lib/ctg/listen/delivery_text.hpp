@@ -15,8 +15,9 @@ namespace ctg::listen {
 // `ctg verify --request` reads.
 std::string to_http_request(const store::Delivery& delivery);
 
-// The delivery's body as a fixture file: pretty-printed with its key order kept. Errors
-// (invalid_input) when the body is not a JSON object.
+// The delivery's body as a fixture file: pretty-printed with its key order kept; control
+// characters, C1 controls, DEL and bidirectional overrides in its strings written as \u escapes
+// (the same values, safe to print). Errors (invalid_input) when the body is not a JSON object.
 Result<std::string> to_fixture(const store::Delivery& delivery);
 
 // The value of a header of a journaled delivery (case-insensitive), or "".

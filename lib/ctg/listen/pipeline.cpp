@@ -63,7 +63,7 @@ Verdict judge_body(std::string_view body, std::string_view signature, const Rece
   std::vector<std::string> hints;
   if (!policy.secrets.empty()) {
     const auto result = signing::verify(signature, policy.secrets, body, now,
-                                        {.tolerance_seconds = policy.tolerance_seconds});
+                                        {.tolerance_seconds = policy.tolerance_seconds, .diagnose = policy.diagnose});
     verification = std::string(signing::to_string(result.outcome));
     if (!result.valid()) {
       auto v = reject(401, verification, result.message);

@@ -15,6 +15,7 @@
 
 #include "ctg/core/clock.hpp"
 #include "ctg/events/event.hpp"
+#include "ctg/signing/signature.hpp"
 #include "ctg/store/journal.hpp"
 
 namespace ctg::listen {
@@ -26,6 +27,9 @@ struct ReceiverPolicy {
   std::vector<std::string> secrets;        // empty: accept unsigned, mark "unverified"
   std::int64_t tolerance_seconds = 300;    // 0 disables the timestamp window
   std::size_t max_body = k_default_max_body;
+  // Whether a signature mismatch is diagnosed in judge_body (Verdict::hints). The receiver says
+  // no: the diagnoses hash the body a dozen times more, so it runs them on its display thread.
+  signing::Diagnose diagnose = signing::Diagnose::yes;
 };
 
 struct Verdict {

@@ -16,6 +16,7 @@
 #include "ctg/core/clock.hpp"
 #include "ctg/core/text.hpp"
 #include "ctg/net/http_server.hpp"
+#include "ctg/net/request_capture.hpp"
 #include "ctg/net/socket.hpp"
 #include "ctg/signing/signature.hpp"
 
@@ -28,26 +29,36 @@ std::int64_t now_ms() {
       .count();
 }
 
+// The work a report asks of the display thread besides showing it: what is slow is done there, off
+// the request path.
+struct DisplayWork {
+  bool describe = false;  // the body is a valid event: parse, summarize, check it against the catalog
+  bool diagnose = false;  // the signature did not match: verify again with diagnoses, for the hints
+  std::string full_body;  // the whole body, when the journal kept only a prefix of it (diagnose)
+};
+
 // Hands reports to the observer on one thread, in arrival order, off the request path. The thread
 // runs at the lowest priority there is (SCHED_IDLE): the display uses CPU time nothing else wants,
 // so on a machine short of cores it never delays an answer, and it catches up in the gaps. What
 // waits for it is bounded (`backlog_limit` bytes of requests); beyond, deliveries are only counted.
+// Stopping (the destructor) gives it k_stop_grace to show what is queued; what is left then is
+// counted (on_skipped) instead of shown, so that a stop never waits for a long backlog.
 class DisplayQueue {
  public:
-  DisplayQueue(ReceiverObserver& observer, std::size_t backlog_limit)
-      : m_observer(observer), m_backlog_limit(backlog_limit), m_thread([this] { work(); }) {}
+  DisplayQueue(ReceiverObserver& observer, std::size_t backlog_limit, const ReceiverPolicy& policy)
+      : m_observer(observer), m_backlog_limit(backlog_limit), m_policy(policy), m_thread([this] { work(); }) {}
   ~DisplayQueue() {
     {
       std::lock_guard lock(m_mutex);
       m_stopping = true;
+      m_stop_deadline = std::chrono::steady_clock::now() + k_stop_grace;
     }
+    m_hurry.store(true);
     m_cv.notify_one();
     m_thread.join();
   }
-  // With `describe`, the delivery's body (a valid event) is parsed, summarized and checked
-  // against the catalog here, off the request path.
-  void push(DeliveryReport report, bool describe) {
-    const std::size_t bytes = weight(report);
+  void push(DeliveryReport report, DisplayWork work) {
+    const std::size_t bytes = weight(report) + work.full_body.size();
     bool wake = false;
     {
       std::lock_guard lock(m_mutex);
@@ -57,7 +68,7 @@ class DisplayQueue {
         ++m_reports.back().skipped;
       } else {
         m_backlog += bytes;
-        m_reports.push_back({std::move(report), describe, 0, bytes});
+        m_reports.push_back({std::move(report), std::move(work), 0, bytes});
       }
     }
     if (wake) m_cv.notify_one();
@@ -77,10 +88,11 @@ class DisplayQueue {
   // each batch the journal commits: a wake-up costs more than the lines it would show sooner.
   static constexpr std::chrono::milliseconds k_nap{10};
   static constexpr std::size_t k_report_overhead = 512;  // the report's own fields, roughly
+  static constexpr std::chrono::milliseconds k_stop_grace{500};
 
   struct Queued {
     DeliveryReport report;
-    bool describe = false;
+    DisplayWork work;
     std::int64_t skipped = 0;  // > 0: a count of deliveries left out here, and no report
     std::size_t bytes = 0;     // what it adds to the backlog
   };
@@ -92,6 +104,35 @@ class DisplayQueue {
   }
 
   bool queued() const { return !m_reports.empty() || !m_errors.empty(); }
+
+  // Past the stop's grace: what is still queued is counted, not shown.
+  bool out_of_time() const {
+    return m_hurry.load(std::memory_order_acquire) && std::chrono::steady_clock::now() >= m_stop_deadline;
+  }
+
+  void describe(Queued& queued) const {
+    auto& report = queued.report;
+    if (queued.work.describe) {
+      if (auto event = events::parse_event(report.delivery.body)) {
+        report.summary = events::summarize(*event);
+        report.schema_issues = events::strict_issues(*event);
+      }
+    }
+    if (queued.work.diagnose) {
+      const auto& body = queued.work.full_body.empty() ? report.delivery.body : queued.work.full_body;
+      std::string_view header;
+      for (const auto& [name, value] : report.delivery.headers) {
+        if (net::header_name_equals(name, signing::k_header_name)) {
+          header = value;
+          break;
+        }
+      }
+      // As the request was judged: against the time it arrived.
+      const auto verification = signing::verify(header, m_policy.secrets, body, report.delivery.received_at_ms / 1000,
+                                                {.tolerance_seconds = m_policy.tolerance_seconds});
+      report.hints = verification.hints;
+    }
+  }
 
   void work() {
     pthread_setname_np(pthread_self(), "ctg-display");
@@ -117,22 +158,33 @@ class DisplayQueue {
       m_reports.clear();
       m_errors.clear();
       lock.unlock();
+      if (m_stopping && !m_raised) {
+        // Stopping: the loops are idle, and the backlog is all that keeps the process.
+        m_raised = true;
+        const sched_param normal{};
+        pthread_setschedparam(pthread_self(), SCHED_OTHER, &normal);  // refused without privilege: no matter
+      }
       for (const auto& e : errors) m_observer.on_journal_error(e);
       std::size_t shown_bytes = 0;
+      std::int64_t left_out = 0;  // at the stop, past its grace
       for (auto& queued : reports) {
+        shown_bytes += queued.bytes;
         if (queued.skipped > 0) {
-          m_observer.on_skipped(queued.skipped);
+          if (left_out > 0) {
+            left_out += queued.skipped;
+          } else {
+            m_observer.on_skipped(queued.skipped);
+          }
           continue;
         }
-        if (queued.describe) {
-          if (auto event = events::parse_event(queued.report.delivery.body)) {
-            queued.report.summary = events::summarize(*event);
-            queued.report.schema_issues = events::strict_issues(*event);
-          }
+        if (left_out > 0 || out_of_time()) {
+          ++left_out;
+          continue;
         }
+        describe(queued);
         m_observer.on_delivery(queued.report);
-        shown_bytes += queued.bytes;
       }
+      if (left_out > 0) m_observer.on_skipped(left_out);
       m_observer.on_drained();
       reports.clear();  // the bodies' memory goes before the backlog says so
       lock.lock();
@@ -143,12 +195,16 @@ class DisplayQueue {
 
   ReceiverObserver& m_observer;
   const std::size_t m_backlog_limit;
+  const ReceiverPolicy& m_policy;  // the secrets, for diagnoses
   std::mutex m_mutex;
   std::condition_variable m_cv;
   std::deque<Queued> m_reports;
   std::deque<Error> m_errors;
   std::size_t m_backlog = 0;  // bytes of the reports queued or being shown
   bool m_stopping = false;
+  std::chrono::steady_clock::time_point m_stop_deadline{};  // set with m_stopping, before m_hurry
+  std::atomic<bool> m_hurry{false};  // m_stopping, read without the lock
+  bool m_raised = false;   // the thread's priority is back to normal (display thread only)
   bool m_napping = false;  // in a timed wait that pushes need not cut short
   std::thread m_thread;  // last: starts after the members it uses
 };
@@ -163,9 +219,10 @@ std::optional<std::uint64_t> declared_length(const net::ParsedRequest& request) 
   return n;
 }
 
-// The path of a request target, without its query.
-std::string_view path_of(std::string_view target) {
-  return target.substr(0, target.find('?'));
+// The path of a request's target (origin-form, so an absolute-form target's too), without its query.
+std::string_view path_of(const net::ParsedRequest& request) {
+  const std::string_view path = request.path;
+  return path.substr(0, path.find('?'));
 }
 
 }  // namespace
@@ -184,7 +241,7 @@ struct Receiver::Impl {
       : options(std::move(o)),
         journal(j),
         forwarder(f),
-        display(std::make_unique<DisplayQueue>(observer, options.display_backlog)) {}
+        display(std::make_unique<DisplayQueue>(observer, options.display_backlog, options.policy)) {}
 
   bool shown(const std::string& type) const {
     if (options.event_filter.empty()) return true;
@@ -200,18 +257,20 @@ struct Receiver::Impl {
     if (r.error_status != 0) {
       // A head that was read whole is judged on method and path first, as any other request.
       if (!req.method.empty()) {
-        if (auto head = check_head(req.method, path_of(req.target), std::nullopt, options.policy)) return *head;
+        if (auto head = check_head(req.method, path_of(req), std::nullopt, options.policy)) return *head;
       }
       if (r.error_status == 413) {
         return reject(413, "body_too_large", fmt::format("body exceeds the limit of {} bytes", options.policy.max_body));
       }
-      if (!req.method.empty() && (r.error_status == 408 || r.error_message.find("closed before") != std::string::npos)) {
-        return reject(400, "body_unreadable", "the body could not be read in full (connection closed or timed out)");
+      if (r.error_status == 503) return reject(503, "server_busy", r.error_message);
+      if (r.error_status == 408) return reject(408, "request_timeout", r.error_message);
+      if (!req.method.empty() && r.error_message.find("closed before") != std::string::npos) {
+        return reject(400, "body_unreadable", "the body could not be read in full: the connection closed");
       }
       if (r.error_message.starts_with("Content-Length")) return reject(400, "invalid_content_length", r.error_message);
       return reject(r.error_status, "malformed_request", r.error_message);
     }
-    if (auto head = check_head(req.method, path_of(req.target), length, options.policy)) return *head;
+    if (auto head = check_head(req.method, path_of(req), length, options.policy)) return *head;
     if (req.body_too_large) {
       return reject(413, "body_too_large", fmt::format("body exceeds the limit of {} bytes", options.policy.max_body));
     }
@@ -230,6 +289,17 @@ struct Receiver::Impl {
     d.path = std::move(r.request.target);
     d.headers = std::move(r.request.headers);
     d.body = std::move(r.request.body);
+    d.body_length = std::max<std::uint64_t>(r.body_bytes_seen, d.body.size());
+    DisplayWork work;
+    work.diagnose = verdict.verification == signing::to_string(signing::Outcome::signature_mismatch);
+    if (!verdict.accepted() && d.body.size() > k_kept_rejected_body) {
+      // A rejected body is kept up to a prefix (its full length is recorded): a client without the
+      // secret must not be able to fill the disk at the rate it can send. The display diagnoses
+      // the whole body.
+      if (work.diagnose) work.full_body = d.body;
+      d.body.resize(k_kept_rejected_body);
+      d.body.shrink_to_fit();
+    }
     d.verification = verdict.verification;
     d.verification_message = verdict.verification_message;
     if (verdict.event) {
@@ -246,16 +316,17 @@ struct Receiver::Impl {
 
     auto report = std::make_shared<DeliveryReport>();
     report->hints = std::move(verdict.hints);
-    const bool describe = verdict.event.has_value() && show;
+    work.describe = verdict.event.has_value() && show;
     report->forwarded_to = targets;
     report->shown = show;
     net::ServerAnswer answer{.status = verdict.status, .body = std::move(verdict.answer)};
     if (!verdict.allow.empty()) answer.headers.emplace_back("Allow", verdict.allow);
+    if (verdict.status == 503) answer.headers.emplace_back("Retry-After", "1");
 
     // Runs on this loop's thread at the end of the round, once the round's deliveries are committed.
     journal.add(batches[r.loop], std::move(d), std::move(targets),
-                [this, respond, report, describe, answer = std::move(answer)](Result<store::Appended> appended,
-                                                                           store::Delivery&& delivery) mutable {
+                [this, respond, report, work = std::move(work), answer = std::move(answer)](
+                    Result<store::Appended> appended, store::Delivery&& delivery) mutable {
                   report->delivery = std::move(delivery);
                   if (!appended) {
                     respond({.status = 503, .body = journal_unavailable_answer()});
@@ -270,9 +341,12 @@ struct Receiver::Impl {
                   }
                   respond(std::move(answer));
                   if (!report->forwarded_to.empty() && forwarder != nullptr) forwarder->notify();
-                  display->push(std::move(*report), describe);
+                  display->push(std::move(*report), std::move(work));
                 });
   }
+
+  // The part of a rejected request's body the journal keeps (its full length is recorded).
+  static constexpr std::size_t k_kept_rejected_body = 64 * 1024;
 
   static std::string journal_unavailable_answer() {
     return R"({"received":false,"error":"journal_unavailable","message":"the delivery could not be stored; retry later"})";
@@ -289,6 +363,7 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options, stor
     }
     impl->tls = true;
   }
+  impl->options.policy.diagnose = signing::Diagnose::no;  // on the display thread instead
   net::ServerOptions server;
   server.host = o.host;
   server.port = o.port;
@@ -296,6 +371,8 @@ Result<std::unique_ptr<Receiver>> Receiver::create(ReceiverOptions options, stor
   server.request_timeout = o.read_timeout;
   server.idle_timeout = o.read_timeout;
   server.max_connections = std::max<std::size_t>(o.max_connections, 4);
+  server.max_buffered = std::max(o.max_buffered, o.policy.max_body + server.limits.max_head);
+  net::raise_descriptor_limit();  // connections are descriptors: the usual soft limit of 1,024 is low
   server.cert_file = o.cert_file;
   server.key_file = o.key_file;
   // By default half the cores (at most 4): the rest are for the display, the checkpoints, the

@@ -2,8 +2,9 @@
 //
 // Each request goes through the pipeline (pipeline.hpp), is journaled (every request, rejected
 // ones too), and is answered only once its journal entry has committed; nothing slow happens
-// before the answer: display and forwarding are handed to other threads. A repeated event id is
-// answered 2xx, marked duplicate and not forwarded again.
+// before the answer: display, signature diagnoses and forwarding are handed to other threads. A
+// repeated event id is answered 2xx, marked duplicate and not forwarded again. The body of a
+// rejected or incomplete request is journaled up to its first 64 KiB, with its full length.
 //
 // Threading: run() serves on event loops (net::HttpServer; one per two cores by default), each on
 // its own thread, reading, parsing and judging its connections' requests without blocking. At the
@@ -37,7 +38,12 @@ struct ReceiverOptions {
   std::vector<std::string> event_filter;  // globs; empty = all. Filters display and forwarding.
   std::string cert_file;              // TLS when both are set
   std::string key_file;
-  std::size_t max_connections = 10'000;  // open connections at most; more are closed at once
+  // Open connections at most; more are closed at once. Kept below the descriptor limit, whose
+  // soft value create() raises to the hard one.
+  std::size_t max_connections = 10'000;
+  // Request bytes held by all connections together (net::ServerOptions::max_buffered): a request
+  // that would go beyond is answered 503 with Retry-After and journaled. At least max_body + 16 KiB.
+  std::size_t max_buffered = std::size_t{64} << 20;
   std::chrono::seconds read_timeout{5};  // a request must arrive whole within this; idle connections close after it
   std::size_t loops = 0;              // event-loop threads; 0: one per two CPU cores, at most 4
   // Reports waiting for the display, in bytes of request (body and headers) at most: beyond it,

@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 #include <pthread.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,6 +15,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
+#include <climits>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -34,6 +37,18 @@ constexpr std::uint64_t k_listen_key = 0;
 constexpr std::uint64_t k_wake_key = 1;
 constexpr std::chrono::milliseconds k_tick{100};  // how often timeouts are looked at
 constexpr std::size_t k_read_chunk = 16 * 1024;
+// Input read beyond the request being parsed (the next pipelined ones) at most, per connection.
+constexpr std::size_t k_read_ahead = 64 * 1024;
+// A connection closed after an error answer (413, 503, 400...) while its client may still be
+// sending is half-closed first and its input read and dropped for at most this long (or this
+// much), so that the client reads the answer instead of a reset (RFC 9112, 9.6).
+constexpr std::chrono::milliseconds k_linger{2000};
+constexpr std::uint64_t k_linger_bytes = 4 * 1024 * 1024;
+// A request holding at most this counts against the budget's reserve for small requests too.
+constexpr std::size_t k_small_request = 64 * 1024;
+// Buffers grown beyond this by one large request are given back once empty, so that thousands of
+// idle keep-alive connections do not each keep the largest buffer they ever needed.
+constexpr std::size_t k_kept_capacity = 2 * k_read_chunk;
 
 
 std::string openssl_error() {
@@ -66,6 +81,15 @@ struct Connection {
   bool http10 = false;        // of the request handed over
   bool head = false;          // the request handed over is a HEAD: its answer has no body
   bool registered = true;     // in the epoll set
+  bool deferred = false;      // in the loop's list of connections with input to parse next round
+  bool lingering = false;     // answered and half-closed: what still comes is read and dropped
+  std::uint64_t drained = 0;  // bytes dropped while lingering
+  Clock::time_point linger_until;
+  bool declared_known = false;  // the head of the request being read is parsed: `declared` is set
+  std::uint64_t declared = 0;   // its Content-Length body, counted in `held` from the head on
+  std::size_t held = 0;         // request bytes counted in the server's total (max_buffered)
+  std::uint64_t round = 0;      // the loop's round in which `served` was counted
+  std::size_t served = 0;       // requests handed over in that round
   Clock::time_point started_at;
   Clock::time_point last_activity;
   std::uint32_t interest = 0;
@@ -169,6 +193,7 @@ struct HttpServer::Impl {
   std::vector<std::unique_ptr<Loop>> loops;
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> open_connections{0};  // over all loops
+  std::atomic<std::size_t> held_bytes{0};        // request bytes held, over all loops (max_buffered)
   std::size_t next_loop = 0;                     // loop 0's: who gets the next connection
 
   ~Impl();
@@ -198,6 +223,11 @@ struct Loop {
   std::uint64_t handed = 0;  // requests handed to the handler so far
   std::vector<Responder::Mailbox::Letter> letters;     // the loop's copy, swapped out of the mailbox
   std::vector<Responder::Mailbox::Arrival> arrivals;   // likewise
+  std::uint64_t round = 0;                   // rounds of network events so far
+  std::vector<std::uint64_t> deferred;       // connections with input to parse in the next round
+  bool listening = false;                    // the listening socket is in this loop's epoll set
+  bool accept_paused = false;                // out of descriptors: listening taken out until...
+  Clock::time_point accept_resumes{};        // ...then
 
   Loop(HttpServer::Impl& s, std::size_t i) : server(s), options(s.options), index(i) {}
 
@@ -233,7 +263,8 @@ struct Loop {
       const int fd = ::accept4(server.listen_fd, reinterpret_cast<sockaddr*>(&addr), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
-        return;  // EAGAIN, or out of descriptors (EMFILE): try again on the next readiness
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) pause_accepting();
+        return;  // EAGAIN: all taken
       }
       if (server.open_connections.load(std::memory_order_relaxed) >= options.max_connections) {
         ::close(fd);
@@ -250,6 +281,30 @@ struct Loop {
         ::close(fd);
         server.open_connections.fetch_sub(1, std::memory_order_relaxed);
       }
+    }
+  }
+
+  // Out of descriptors (or memory): the listening socket stays ready while connections wait in its
+  // backlog, so watching it would wake the loop at once, again and again. It is taken out of the
+  // set for accept_pause; the waiting connections stay queued in the kernel until then.
+  void pause_accepting() {
+    if (!listening) return;
+    ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, server.listen_fd, nullptr);
+    listening = false;
+    accept_paused = true;
+    accept_resumes = Clock::now() + options.accept_pause;
+  }
+
+  void resume_accepting(Clock::time_point now) {
+    if (!accept_paused || now < accept_resumes || server.stopping.load(std::memory_order_relaxed)) return;
+    accept_paused = false;
+    epoll_event event{.events = EPOLLIN, .data = {.u64 = k_listen_key}};
+    if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, server.listen_fd, &event) == 0) {
+      listening = true;
+      accept_all();  // those that queued meanwhile
+    } else {
+      accept_paused = true;
+      accept_resumes = now + options.accept_pause;
     }
   }
 
@@ -279,14 +334,71 @@ struct Loop {
     if (c.ssl != nullptr && !c.peer_closed) SSL_shutdown(c.ssl);
     release(c);
     server.open_connections.fetch_sub(1, std::memory_order_relaxed);
+    if (c.held > 0) server.held_bytes.fetch_sub(c.held, std::memory_order_relaxed);
     connections.erase(c.id);  // `c` is gone after this
   }
 
   std::size_t buffered(const Connection& c) const { return c.in.size() - c.in_pos; }
+  std::size_t unsent(const Connection& c) const { return c.out.size() - c.out_pos; }
 
   bool wants_input(const Connection& c) const {
-    // While a request is with the handler, read on only so far (the next pipelined request).
-    return !c.peer_closed && !c.close_after && buffered(c) < options.limits.max_head + options.limits.max_body + k_read_chunk;
+    // The parser takes what is read at once, unless a request is with the handler or the
+    // connection waits for its turn: then only so far ahead (the next pipelined requests).
+    if (c.lingering) return true;
+    return !c.peer_closed && !c.close_after && buffered(c) < k_read_ahead && unsent(c) <= options.max_unsent &&
+           !(c.waiting && over_budget());
+  }
+
+  // The request bytes `c` holds, as counted against max_buffered: input not yet parsed, what the
+  // parser holds, and a Content-Length body in full from its head on (it is on its way).
+  std::size_t holding(const Connection& c) const {
+    const std::uint64_t parsed = std::max<std::uint64_t>(c.parser.buffered_bytes(), c.declared);
+    return buffered(c) + static_cast<std::size_t>(std::min<std::uint64_t>(parsed, SIZE_MAX / 2));
+  }
+
+  enum class Budget { enforce, count };
+
+  // Brings c.held (and the server's total) up to date. With Budget::enforce, returns false when `c`
+  // would take the total beyond max_buffered: then nothing was added, and the caller refuses the
+  // request. Budget::count adds what is held whatever the total: input read ahead while a request
+  // is with the handler (at most k_read_ahead a connection; over budget, no more is read).
+  bool account(Connection& c, Budget budget = Budget::enforce) {
+    const std::size_t now_held = holding(c);
+    if (now_held <= c.held) {
+      server.held_bytes.fetch_sub(c.held - now_held, std::memory_order_relaxed);
+      c.held = now_held;
+      return true;
+    }
+    const std::size_t more = now_held - c.held;
+    const std::size_t before = server.held_bytes.fetch_add(more, std::memory_order_relaxed);
+    // Small requests (webhook deliveries are a few KB) may use a quarter more: clients holding
+    // large bodies cannot shut out the small ones by taking the whole budget.
+    const std::size_t limit = now_held <= k_small_request ? options.max_buffered + options.max_buffered / 4
+                                                           : options.max_buffered;
+    if (budget == Budget::enforce && before + more > limit) {
+      server.held_bytes.fetch_sub(more, std::memory_order_relaxed);
+      return false;
+    }
+    c.held = now_held;
+    return true;
+  }
+
+  bool over_budget() const { return server.held_bytes.load(std::memory_order_relaxed) >= options.max_buffered; }
+
+  // Parses `c`'s input in a later round: it has had its share of this one, or waits for its client
+  // to take its answers (then write_output() brings it back).
+  void defer(Connection& c) {
+    if (c.deferred) return;
+    c.deferred = true;
+    deferred.push_back(c.id);
+  }
+
+  bool may_start_request(Connection& c) {
+    if (c.round != round) {
+      c.round = round;
+      c.served = 0;
+    }
+    return c.served < options.max_requests_per_round && unsent(c) <= options.max_unsent;
   }
 
   void update_interest(Connection& c) {
@@ -308,12 +420,45 @@ struct Loop {
     c.registered = true;
   }
 
+  // The last answer is written and the connection is to close: half-close it and drop what the
+  // client still sends until it closes too (or k_linger, k_linger_bytes), so that its side of the
+  // connection is not reset before it has read the answer.
+  void start_lingering(Connection& c) {
+    ::shutdown(c.fd, SHUT_WR);
+    c.lingering = true;
+    c.linger_until = Clock::now() + k_linger;
+    c.in.clear();
+    c.in_pos = 0;
+    std::string().swap(c.in);
+    c.parser.reset();
+    account(c);
+    update_interest(c);
+  }
+
+  // Returns false when the connection was closed (always, in the end).
+  bool drain(Connection& c) {
+    std::array<char, k_read_chunk> buffer;
+    for (int reads = 0; reads < 4; ++reads) {
+      const ssize_t n = ::recv(c.fd, buffer.data(), buffer.size(), 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) return true;
+      c.drained += n > 0 ? static_cast<std::uint64_t>(n) : 0;
+      if (n <= 0 || c.drained > k_linger_bytes) {
+        c.peer_closed = true;
+        close_connection(c);
+        return false;
+      }
+    }
+    return true;
+  }
+
   // Returns false when the connection was closed.
   bool read_input(Connection& c) {
+    if (c.lingering) return drain(c);
     std::array<char, k_read_chunk> buffer;
     // A few reads at a time, to be fair to other connections (level-triggered epoll reports the
     // rest); but all that OpenSSL has already decrypted, which epoll cannot see.
-    for (int round = 0; wants_input(c) && (round < 4 || (c.ssl != nullptr && SSL_pending(c.ssl) > 0)); ++round) {
+    for (int reads = 0; wants_input(c) && (reads < 4 || (c.ssl != nullptr && SSL_pending(c.ssl) > 0)); ++reads) {
       ssize_t n = 0;
       if (c.ssl != nullptr) {
         ERR_clear_error();
@@ -348,6 +493,7 @@ struct Loop {
         c.in_pos = 0;
       }
       c.in.append(buffer.data(), static_cast<std::size_t>(n));
+      account(c, Budget::count);  // process_input() refuses what the parser takes beyond the budget
       c.last_activity = Clock::now();
       // A short read emptied the socket: asking again would only return EAGAIN. (Not so for TLS,
       // where a record may still be half read.)
@@ -361,11 +507,25 @@ struct Loop {
   bool process_input(Connection& c) {
     while (!c.waiting && !c.close_after && c.in_pos < c.in.size()) {
       if (!c.started) {
+        if (!may_start_request(c)) {
+          defer(c);
+          break;
+        }
         c.started = true;
         c.started_at = Clock::now();
       }
       c.in_pos += c.parser.feed(std::string_view(c.in).substr(c.in_pos));
       const auto state = c.parser.state();
+      if (c.parser.head_complete() && !c.declared_known) {
+        c.declared_known = true;
+        c.declared = state == RequestParser::State::complete || c.parser.request().body_too_large || c.parser.request().chunked
+                         ? 0
+                         : declared_length(c.parser.request());
+      }
+      if (state != RequestParser::State::failed && state != RequestParser::State::complete && !account(c)) {
+        refuse_over_budget(c);
+        break;
+      }
       if (state == RequestParser::State::failed) {
         hand_over(c, c.parser.error_status(), c.parser.error_message());
       } else if (state == RequestParser::State::complete) {
@@ -379,10 +539,12 @@ struct Loop {
     if (c.in_pos == c.in.size()) {
       c.in.clear();
       c.in_pos = 0;
-    } else if (c.in_pos > 64 * 1024) {
+      if (c.in.capacity() > k_kept_capacity) std::string().swap(c.in);
+    } else if (c.in_pos > k_read_ahead) {
       c.in.erase(0, c.in_pos);
       c.in_pos = 0;
     }
+    account(c);  // only ever gives back here
     if (c.peer_closed && !c.waiting) {
       if (c.started && !c.close_after) {
         // Part of a request, and then nothing more will come: record it; the answer is dropped.
@@ -396,10 +558,33 @@ struct Loop {
     return true;
   }
 
+  // Refuses the request being read: it would take the bytes held beyond max_buffered.
+  void refuse_over_budget(Connection& c) {
+    if (!c.started) {
+      c.started = true;
+      c.started_at = Clock::now();
+    }
+    hand_over(c, 503,
+              fmt::format("the server holds {} bytes of requests, its limit; retry later",
+                          options.max_buffered));
+  }
+
+  static std::uint64_t declared_length(const ParsedRequest& request) {
+    const auto value = request.header("Content-Length");
+    if (!value) return 0;
+    std::uint64_t n = 0;
+    const auto [ptr, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
+    return ec == std::errc() && ptr == value->data() + value->size() ? n : 0;
+  }
+
   void hand_over(Connection& c, int error_status, std::string error_message) {
     c.waiting = true;
     c.started = false;
+    c.declared_known = false;
+    c.declared = 0;
+    ++c.served;
     ServerRequest request;
+    request.body_bytes_seen = c.parser.body_bytes_seen();
     request.request = std::move(c.parser.request());
     request.peer = c.peer;
     request.error_status = error_status;
@@ -446,11 +631,18 @@ struct Loop {
     if (c.out_pos == c.out.size()) {
       c.out.clear();
       c.out_pos = 0;
+      if (c.out.capacity() > k_kept_capacity) std::string().swap(c.out);
       if ((c.close_after || (c.peer_closed && !c.started)) && !c.waiting) {
-        close_connection(c);
+        if (c.peer_closed || c.ssl != nullptr || c.lingering) {
+          close_connection(c);
+        } else {
+          start_lingering(c);
+        }
         return false;
       }
     }
+    // Its client took enough of its answers: its next requests may be parsed again.
+    if (!c.waiting && c.in_pos < c.in.size() && unsent(c) <= options.max_unsent) defer(c);
     update_interest(c);
     return true;
   }
@@ -502,6 +694,10 @@ struct Loop {
     std::vector<std::uint64_t> expired, late;
     for (auto& [id, c] : connections) {
       if (c.waiting) continue;
+      if (c.lingering) {
+        if (now >= c.linger_until || server.stopping.load(std::memory_order_relaxed)) expired.push_back(id);
+        continue;
+      }
       if (c.started && now - c.started_at > options.request_timeout) {
         late.push_back(id);
       } else if (!c.started && now - c.last_activity > options.idle_timeout) {
@@ -540,16 +736,32 @@ struct Loop {
     }
   }
 
+  // The connections deferred in the last round parse their input now (in the order they were
+  // deferred), before the network events of this one.
+  void resume_deferred() {
+    if (deferred.empty()) return;
+    std::vector<std::uint64_t> due;
+    due.swap(deferred);
+    for (const auto id : due) {
+      const auto it = connections.find(id);
+      if (it == connections.end()) continue;
+      it->second.deferred = false;
+      process_input(it->second);
+    }
+  }
+
   void run() {
     mailbox->loop_thread.store(std::this_thread::get_id());
     std::array<epoll_event, 256> events;
     auto next_tick = Clock::now() + k_tick;
     Clock::time_point stop_deadline{};
-    bool listening = index == 0;
     bool stopped = false;
     while (true) {
+      ++round;
+      // Deferred input is parsed without waiting: the connection's bytes are here already.
       const int n = ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()),
-                                 static_cast<int>(k_tick.count()));
+                                 deferred.empty() ? static_cast<int>(k_tick.count()) : 0);
+      resume_deferred();
       for (int i = 0; i < n; ++i) {
         const auto key = events[static_cast<std::size_t>(i)].data.u64;
         const auto flags = events[static_cast<std::size_t>(i)].events;
@@ -571,8 +783,10 @@ struct Loop {
         if ((flags & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 || read_again) read_input(c);
       }
       const auto now = Clock::now();
+      if (accept_paused) resume_accepting(now);
       if (!stopped && server.stopping.load(std::memory_order_relaxed)) {
         stopped = true;
+        accept_paused = false;
         if (listening) {
           listening = false;
           ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, server.listen_fd, nullptr);
@@ -654,6 +868,12 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(ServerOptions options, Se
     }
     if (auto opened = impl->open_tls(); !opened) return std::unexpected(opened.error());
   }
+  // Connections beyond what the descriptor limit leaves would only meet EMFILE in accept().
+  if (rlimit limit{}; ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    const std::size_t usable = limit.rlim_cur;
+    const std::size_t ceiling = usable > 2 * k_reserved_descriptors ? usable - k_reserved_descriptors : usable / 2;
+    impl->options.max_connections = std::min(impl->options.max_connections, std::max<std::size_t>(ceiling, 1));
+  }
   const std::size_t loops = std::max<std::size_t>(impl->options.loops, 1);
   for (std::size_t i = 0; i < loops; ++i) {
     impl->loops.push_back(std::make_unique<Loop>(*impl, i));
@@ -668,6 +888,7 @@ Result<void> HttpServer::bind() {
   if (::epoll_ctl(m_impl->loops[0]->epoll_fd, EPOLL_CTL_ADD, m_impl->listen_fd, &event) != 0) {
     return fail(ErrorKind::io, fmt::format("cannot start the server: {}", std::strerror(errno)));
   }
+  m_impl->loops[0]->listening = true;
   return {};
 }
 

@@ -10,6 +10,14 @@
 // the answers owed. A connection reads its next (keep-alive or pipelined) request only after the
 // previous one is answered, so answers go out in order. Slow clients cost a buffer, not a thread:
 // a client trickling its headers cannot delay anyone else. TLS (OpenSSL) is optional.
+//
+// Bounds (ServerOptions): what one connection may make the server hold or do is limited, and so is
+// what all of them together may: a round hands over at most `max_requests_per_round` requests of a
+// connection (a pipelining client waits its turn like the others); a connection whose client does
+// not read its answers stops being read once `max_unsent` bytes of them wait; the request bytes
+// held by all connections (heads, bodies being read, pipelined input) stay within `max_buffered`,
+// a request that would go beyond being refused 503 at once; accept() out of descriptors pauses
+// accepting instead of spinning; `max_connections` stays below the descriptor limit.
 #pragma once
 
 #include <chrono>
@@ -38,10 +46,14 @@ struct ServerRequest {
   ParsedRequest request;  // as far as it was parsed when error_status is set
   std::string peer;       // "127.0.0.1:53422", "[::1]:53422"
   // Not 0 when no whole request could be read: the status to answer (400, 408, 413, 414, 431,
-  // 501, 505) and why. The connection closes after the answer; when the client has already gone,
-  // the answer is dropped (the handler still sees the request, to record it).
+  // 501, 505; 503 when the request would take the bytes held over ServerOptions::max_buffered)
+  // and why. The connection closes after the answer; when the client has already gone, the answer
+  // is dropped (the handler still sees the request, to record it).
   int error_status = 0;
   std::string error_message;
+  // The body bytes that arrived for this request: body.size(), or more when the body was read and
+  // dropped (body_too_large) or the request was cut short.
+  std::uint64_t body_bytes_seen = 0;
   std::chrono::steady_clock::time_point started;  // when its first byte arrived
   std::size_t loop = 0;  // the event loop (0 .. loops - 1) that hands it over
 };
@@ -75,7 +87,23 @@ struct ServerOptions {
   // connection is closed after idle_timeout.
   std::chrono::milliseconds request_timeout{10'000};
   std::chrono::milliseconds idle_timeout{5'000};
-  std::size_t max_connections = 10'000;  // beyond, new connections are closed at once
+  // Open connections at most; beyond, new connections are closed at once. create() lowers it to
+  // the soft RLIMIT_NOFILE less k_reserved_descriptors, so accept() does not run out first.
+  std::size_t max_connections = 10'000;
+  // Request bytes held by all connections together (heads, bodies being read, pipelined input not
+  // yet parsed; a Content-Length body counts in full from its head on). A request that would take
+  // the total beyond is answered 503 (with error_message saying so) and its connection closed;
+  // requests of at most 64 KiB may use a reserve of a quarter more, so that clients holding large
+  // bodies cannot shut small deliveries out.
+  std::size_t max_buffered = std::size_t{64} << 20;
+  // Answer bytes a connection's client has not taken yet: beyond, its next requests are not read
+  // until it takes them (a client that pipelines without reading holds the server's memory still).
+  std::size_t max_unsent = std::size_t{256} << 10;
+  // Requests of one connection handed to the handler in one round of network events; the rest of
+  // its pipelined requests wait for the next round, after the other connections have had theirs.
+  std::size_t max_requests_per_round = 8;
+  // accept() out of descriptors (EMFILE, ENFILE): accepting pauses this long, then tries again.
+  std::chrono::milliseconds accept_pause{100};
   // After stop(): how long answers still owed may take before run() returns anyway.
   std::chrono::milliseconds stop_grace{2'000};
   // Event loops, each on its own thread; the connections accepted are dealt to them in turn.
@@ -88,6 +116,9 @@ struct ServerOptions {
   std::string cert_file;
   std::string key_file;
 };
+
+// Descriptors kept free beyond the connections (journal, forwards, logs): see max_connections.
+inline constexpr std::size_t k_reserved_descriptors = 64;
 
 class HttpServer {
  public:

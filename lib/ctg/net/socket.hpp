@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include <cstddef>
 #include <string>
 
 #include "ctg/core/error.hpp"
@@ -19,6 +20,11 @@ struct ListeningSocket {
 // SO_REUSEPORT (so a busy port is an error), backlog SOMAXCONN. Errors (io): "cannot bind
 // 127.0.0.1:3000: address already in use", with a hint on what to do.
 Result<ListeningSocket> listen_on(const std::string& host, int port);
+
+// Raises the process's soft RLIMIT_NOFILE to its hard limit (a server's connections each take a
+// descriptor; the usual soft limit of 1,024 is far below what a receiver may be asked to hold).
+// Returns the soft limit in force afterwards (unchanged when raising was refused).
+std::size_t raise_descriptor_limit();
 
 // "127.0.0.1:53422", "[::1]:53422".
 std::string address_text(const sockaddr_storage& address);

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ctg/core/text.hpp"
+
 namespace ctg::output {
 
 namespace {
@@ -70,7 +72,7 @@ void Console::data_line(std::string_view text) {
 }
 
 void Console::data_json(const nlohmann::ordered_json& value, int indent) {
-  data_line(value.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  data_line(text::json_terminal_safe(value.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace)));
 }
 
 void Console::error(const Error& error) {

@@ -34,11 +34,14 @@ class Console {
  public:
   Console(std::FILE* out, std::FILE* err, ConsoleOptions options);
 
-  // Data for stdout, written as-is (plus redaction). `data_line` appends '\n'.
+  // Data for stdout, written as-is (plus redaction). `data_line` appends '\n'. Text that came
+  // from outside (a request, a journal) goes through text::terminal_safe first.
   void data(std::string_view text);
   void data_line(std::string_view text);
   // A JSON document on one line (or indented), then '\n'. Bytes that are not UTF-8 (from a
-  // header, argv, a body) become U+FFFD instead of stopping the program.
+  // header, argv, a body) become U+FFFD instead of stopping the program; control characters, and
+  // what a terminal would obey in a string (C1 controls, DEL, bidirectional overrides), are
+  // written as \u escapes (text::json_terminal_safe): the same JSON value, safe to print.
   void data_json(const nlohmann::ordered_json& value, int indent = -1);
 
   // Diagnostics on stderr, prefixed "ctg: error: ", "ctg: warning: ". error() prints the hint on

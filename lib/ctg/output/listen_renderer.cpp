@@ -21,8 +21,17 @@ std::string latency_text(std::int64_t us) {
 json nullable(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
 // One JSON line. Requests and forward targets' answers may hold bytes that are not UTF-8 (in a
-// path, a header, an answer excerpt): they become U+FFFD instead of throwing.
-std::string line_of(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+// path, a header, an answer excerpt): they become U+FFFD instead of throwing. Control characters
+// are escaped by the encoder, and what JSON leaves raw but a terminal obeys (C1 controls, DEL,
+// bidirectional overrides) by json_terminal_safe.
+std::string line_of(const json& value) {
+  return text::json_terminal_safe(value.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+// Untrusted text (from a request, a journal, a forward target) as it may reach a terminal.
+std::string safe(std::string_view s) {
+  return text::terminal_safe(s);
+}
 
 }  // namespace
 
@@ -128,29 +137,41 @@ void ListenRenderer::on_delivery(const listen::DeliveryReport& report) {
     m_console.data_line(line_of(out));
     return;  // flushed in on_drained, once per batch of reports
   }
+  // Text mode: every field that came with the request goes through terminal_safe (type, id,
+  // summary, hints, schema issues, method, path, rejection, body), appended where the line is built.
   const auto status = m_console.paint_out(accepted ? Tone::good : Tone::bad, std::to_string(d.status));
-  std::string line;
+  std::string line = clock_time(d.received_at_ms);
+  line += "  ";
+  line += status;
+  line += "  ";
   if (accepted) {
-    std::string verification = d.verification == "valid" ? m_console.paint_out(Tone::good, "signed")
-                                                          : m_console.paint_out(Tone::warn, d.verification);
-    line = fmt::format("{}  {}  {}  {}  {}  {}", clock_time(d.received_at_ms), status, d.event_type,
-                       m_console.paint_out(Tone::dim, d.event_id.empty() ? "-" : d.event_id), report.summary,
-                       verification);
+    text::append_terminal_safe(line, d.event_type);
+    line += "  ";
+    line += m_console.paint_out(Tone::dim, d.event_id.empty() ? "-" : safe(d.event_id));
+    line += "  ";
+    text::append_terminal_safe(line, report.summary);
+    line += "  ";
+    line += d.verification == "valid" ? m_console.paint_out(Tone::good, "signed")
+                                      : m_console.paint_out(Tone::warn, safe(d.verification));
     if (d.duplicate) line += "  " + m_console.paint_out(Tone::warn, "duplicate (not forwarded again)");
   } else {
-    line = fmt::format("{}  {}  {} {}  {}", clock_time(d.received_at_ms), status, d.method, d.path, d.rejection);
+    text::append_terminal_safe(line, d.method);
+    line += ' ';
+    text::append_terminal_safe(line, d.path);
+    line += "  ";
+    text::append_terminal_safe(line, d.rejection);
   }
   m_console.data_line(line);
-  for (const auto& hint : report.hints) m_console.data_line("          hint: " + hint);
+  for (const auto& hint : report.hints) m_console.data_line("          hint: " + safe(hint));
   for (const auto& issue : report.schema_issues) {
-    m_console.data_line(m_console.paint_out(
-        Tone::warn, fmt::format("          schema: {} {}", issue.path, issue.message)));
+    m_console.data_line(
+        m_console.paint_out(Tone::warn, fmt::format("          schema: {} {}", safe(issue.path), safe(issue.message))));
   }
   if (m_options.print_body && !d.body.empty()) {
     if (text::find_invalid_utf8(d.body)) {
       m_console.data_line(fmt::format("          body: {} bytes, not UTF-8", d.body.size()));
     } else {
-      m_console.data_line(d.body);
+      m_console.data_line(text::terminal_safe(d.body, text::LineBreaks::keep));
     }
   }
 }
@@ -215,9 +236,9 @@ void ListenRenderer::on_attempt(const store::Delivery& delivery, const store::Fo
       outcome = m_console.paint_out(Tone::warn, fmt::format("attempt {} failed, retrying", attempt.number));
       break;
   }
-  std::string line = fmt::format("{}    -> {}  {}  {}", clock_time(attempt.started_at_ms), forward.target, outcome,
-                                 latency_text(attempt.latency_us));
-  if (!attempt.error.empty()) line += "  " + attempt.error;
+  std::string line = fmt::format("{}    -> {}  {}  {}", clock_time(attempt.started_at_ms), safe(forward.target),
+                                 outcome, latency_text(attempt.latency_us));
+  if (!attempt.error.empty()) line += "  " + safe(attempt.error);
   if (!attempt.response_excerpt.empty()) {
     line += "  " + m_console.paint_out(Tone::dim, text::excerpt(attempt.response_excerpt, 60));
   }
@@ -233,7 +254,7 @@ void ListenRenderer::on_target_down(const std::string& target, const std::string
     std::fflush(stdout);
     return;
   }
-  m_console.warn(fmt::format("{} unreachable: {}; {} waiting", target, error, waiting));
+  m_console.warn(fmt::format("{} unreachable: {}; {} waiting", safe(target), safe(error), waiting));
 }
 
 void ListenRenderer::on_target_up(const std::string& target, std::int64_t waiting) {
@@ -243,7 +264,7 @@ void ListenRenderer::on_target_up(const std::string& target, std::int64_t waitin
     std::fflush(stdout);
     return;
   }
-  m_console.info(fmt::format("ctg: {} is answering again; {} waiting", target, waiting));
+  m_console.info(fmt::format("ctg: {} is answering again; {} waiting", safe(target), waiting));
 }
 
 }  // namespace ctg::output

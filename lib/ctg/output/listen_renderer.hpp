@@ -1,6 +1,11 @@
 // ctg::output — what `ctg listen` shows: one line per delivery and per forward outcome, as text
 // for a terminal or as one JSON object per line (--json; schema in README.md).
 //
+// What came with a request (type, id, summary, hints, schema issues, method, path, rejection,
+// body, a target's error) is untrusted: text lines show it through text::terminal_safe (bodies
+// keep their line breaks), JSON lines through the encoder and text::json_terminal_safe, so no
+// escape sequence or bidirectional override a sender wrote reaches the terminal.
+//
 // Threading: the receiver's display thread and the forwarder's workers call in concurrently;
 // every method takes one lock, so lines never interleave.
 #pragma once

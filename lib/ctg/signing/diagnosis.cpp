@@ -4,18 +4,26 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
+
+#include "ctg/signing/reserialise.hpp"
 
 namespace ctg::signing::detail {
 
 namespace {
 
+// Bodies larger than this are not re-serialised.
 constexpr std::size_t k_json_max_bytes = std::size_t{1} << 20;
-constexpr std::size_t k_json_max_depth = 64;
+// A re-serialised form is streamed through the HMACs and never held; it is given up beyond this
+// many bytes: 8 times the body (dump(2) of an array nested 64 deep is 65 times it), at least
+// 64 KiB (small deep bodies), at most 8 MiB.
+constexpr std::size_t k_reserialised_factor = 8;
+constexpr std::size_t k_reserialised_min_bytes = std::size_t{64} << 10;
+constexpr std::size_t k_reserialised_max_bytes = std::size_t{8} << 20;
 
 bool is_upper_hex(char c) {
   return c >= 'A' && c <= 'F';
@@ -28,27 +36,42 @@ bool matches_any(std::string_view computed, std::span<const std::string> candida
   return find_match(computed, candidates).has_value();
 }
 
-struct Reserialisation {
-  std::string body;
-  std::string_view form;  // for the hint
-};
+// True when `prefix_of` starts with `piece` at `offset` (a piece past its end does not).
+bool continues(std::string_view prefix_of, std::size_t offset, std::string_view piece) {
+  return offset <= prefix_of.size() && piece.size() <= prefix_of.size() - offset &&
+         prefix_of.compare(offset, piece.size(), piece) == 0;
+}
 
-// The body parsed as JSON (key order kept) and dumped compactly and with a 2-space indent; empty
-// when the body is not JSON, or is too large or too deep to parse safely. A dump equal to the body,
-// or to the body without trailing whitespace (diagnosed as such), is left out.
-std::vector<Reserialisation> json_reserialisations(std::string_view body, std::string_view trimmed) {
-  std::vector<Reserialisation> out;
-  if (body.size() > k_json_max_bytes || json_nesting_depth(body) > k_json_max_depth) return out;
-  try {
-    const auto doc = nlohmann::ordered_json::parse(body.begin(), body.end(), nullptr, false);
-    if (doc.is_discarded()) return out;
-    out.push_back({doc.dump(), "as compact JSON"});
-    out.push_back({doc.dump(2), "as JSON indented by 2 spaces"});
-  } catch (...) {
-    out.clear();  // e.g. invalid UTF-8 inside a string cannot be dumped
+// True when some secret, over the body re-serialised in `layout` (as nlohmann::ordered_json's
+// dump() or dump(2)), gives one of the header's v1 values. The form is streamed through one HMAC
+// per secret, in one pass over the body; it is left out when it is not JSON that re-serialises
+// with certainty, when it grows beyond its cap, and when it equals the body or the body without
+// its trailing whitespace (diagnosed as such).
+bool reserialised_matches(std::span<const Secret> secrets, const ParsedHeader& parsed, std::string_view body,
+                          std::string_view trimmed, JsonLayout layout) {
+  std::vector<std::unique_ptr<HmacSha256>> macs;
+  macs.reserve(secrets.size());
+  for (const auto& secret : secrets) {
+    auto& mac = macs.emplace_back(std::make_unique<HmacSha256>(secret.value));
+    mac->update(parsed.timestamp_text);
+    mac->update(".");
   }
-  std::erase_if(out, [&](const Reserialisation& r) { return r.body == body || r.body == trimmed; });
-  return out;
+  std::size_t length = 0;
+  bool same_as_body = true;
+  bool same_as_trimmed = true;
+  const std::size_t cap = std::clamp(k_reserialised_factor * body.size(), k_reserialised_min_bytes,
+                                     k_reserialised_max_bytes);
+  const auto result = reserialise_json(body, layout, cap, [&](std::string_view piece) {
+    same_as_body = same_as_body && continues(body, length, piece);
+    same_as_trimmed = same_as_trimmed && continues(trimmed, length, piece);
+    length += piece.size();
+    for (const auto& mac : macs) mac->update(piece);
+  });
+  if (result != Reserialised::done) return false;
+  if ((same_as_body && length == body.size()) || (same_as_trimmed && length == trimmed.size())) return false;
+  bool hit = false;
+  for (const auto& mac : macs) hit = matches_any(mac->finish_hex(), parsed.v1) || hit;
+  return hit;
 }
 
 // True when some (secret, v1) pair matches for `key_of(secret)` over `body + suffix`.
@@ -111,31 +134,6 @@ std::optional<std::string> decode_base64(std::string_view in) {
   return out;
 }
 
-std::size_t json_nesting_depth(std::string_view body) {
-  std::size_t depth = 0;
-  std::size_t deepest = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : body) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
 std::vector<std::string> diagnose_mismatch(std::span<const Secret> secrets, const ParsedHeader& parsed,
                                            std::string_view body, std::int64_t skew, std::int64_t tolerance) {
   std::vector<std::string> hints;
@@ -188,12 +186,14 @@ std::vector<std::string> diagnose_mismatch(std::span<const Secret> secrets, cons
   }
 
   // JSON re-serialised between signing and verifying.
-  for (const auto& variant : json_reserialisations(body, trimmed)) {
-    if (some_pair_matches(secrets, parsed, variant.body, {}, as_given)) {
+  if (body.size() <= k_json_max_bytes) {
+    for (const auto& [layout, form] : {std::pair{JsonLayout::compact, "as compact JSON"},
+                                       std::pair{JsonLayout::indented, "as JSON indented by 2 spaces"}}) {
+      if (!reserialised_matches(secrets, parsed, body, trimmed, layout)) continue;
       add_unique(hints, fmt::format("the signature matches this body re-serialised {}; the JSON was parsed and "
                                     "dumped again between signing and verifying, but the signature covers the "
                                     "raw bytes",
-                                    variant.form));
+                                    form));
     }
   }
 

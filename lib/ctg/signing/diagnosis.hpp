@@ -45,14 +45,13 @@ std::optional<std::pair<Outcome, std::string>> window_violation(std::int64_t ske
 // not complete a 4-character group, or on an impossible length (4n+1 characters).
 std::optional<std::string> decode_base64(std::string_view in);
 
-// Returns the deepest nesting of '[' and '{' outside JSON strings, in one linear pass.
-std::size_t json_nesting_depth(std::string_view body);
-
 // Returns a hint for each usual mistake that would have made some (secret, v1) pair match, most
 // likely first: uppercase v1; trailing whitespace added to / removed from the body; the JSON
-// re-serialised (compact or 2-space indent; skipped for bodies over 1 MiB or nested deeper than
-// 64); the part after `whsec_` base64-decoded; the prefix dropped; the prefix added; and t being
-// outside the window as well. Hints never contain a secret.
+// re-serialised (compact or 2-space indent, streamed through the HMACs by reserialise_json();
+// skipped for bodies over 1 MiB, nested deeper than 64, with a repeated key, or whose form would
+// exceed 8 times the body, at least 64 KiB, at most 8 MiB); the part after `whsec_` base64-decoded;
+// the prefix dropped; the prefix added; and t being outside the window as well. Hints never
+// contain a secret. Time and memory are linear in the size of the body (times the secrets).
 std::vector<std::string> diagnose_mismatch(std::span<const Secret> secrets, const ParsedHeader& parsed,
                                            std::string_view body, std::int64_t skew, std::int64_t tolerance);
 

@@ -80,24 +80,45 @@ struct KeyState {
   KeyState& operator=(const KeyState&) = delete;
 };
 
+// A copy of a key that is wiped (OPENSSL_cleanse) before its memory is given back.
+class KeyCopy {
+ public:
+  explicit KeyCopy(std::string_view key) : m_bytes(key) {}
+  ~KeyCopy() { OPENSSL_cleanse(m_bytes.data(), m_bytes.size()); }
+  KeyCopy(const KeyCopy&) = delete;
+  KeyCopy& operator=(const KeyCopy&) = delete;
+  bool equals(std::string_view key) const {
+    return m_bytes.size() == key.size() && CRYPTO_memcmp(m_bytes.data(), key.data(), key.size()) == 0;
+  }
+
+ private:
+  std::string m_bytes;
+};
+
 // This thread's states for the last few keys: a receiver uses the same one or two secrets for
-// every request. Shared, so that a state evicted here lives on in the HMACs still using it.
+// every request. Shared, so that a state evicted here lives on in the HMACs still using it. The
+// keys kept are wiped when evicted and when the thread ends; the SHA-256 states are freed by
+// EVP_MD_CTX_free, which clears them.
 class KeyStates {
  public:
   std::shared_ptr<const KeyState> for_key(std::string_view key) {
-    for (const auto& [known, state] : m_entries) {
-      if (known.size() == key.size() && CRYPTO_memcmp(known.data(), key.data(), key.size()) == 0) return state;
+    for (const auto& entry : m_entries) {
+      if (entry.key->equals(key)) return entry.state;
     }
     auto state = std::make_shared<const KeyState>(key);
     if (!state->ok) return state;  // an OpenSSL failure: tried afresh next time, not kept
     if (m_entries.size() == k_capacity) m_entries.erase(m_entries.begin());
-    m_entries.emplace_back(std::string(key), state);
+    m_entries.push_back({std::make_unique<KeyCopy>(key), state});
     return state;
   }
 
  private:
+  struct Entry {
+    std::unique_ptr<KeyCopy> key;  // a pointer: a short key in a moved std::string would leave a copy behind
+    std::shared_ptr<const KeyState> state;
+  };
   static constexpr std::size_t k_capacity = 8;  // the secrets in rotation, and verify's diagnoses
-  std::vector<std::pair<std::string, std::shared_ptr<const KeyState>>> m_entries;
+  std::vector<Entry> m_entries;
 };
 
 }  // namespace
@@ -436,7 +457,9 @@ Verification verify_unguarded(std::string_view header, std::span<const Secret> s
     result.outcome = Outcome::signature_mismatch;
     result.message = fmt::format("signature does not match (checked {} secret(s) against {} v1 value(s))",
                                  secrets.size(), parsed->v1.size());
-    result.hints = diagnose_mismatch(secrets, *parsed, body, result.skew_seconds, options.tolerance_seconds);
+    if (options.diagnose == Diagnose::yes) {
+      result.hints = diagnose_mismatch(secrets, *parsed, body, result.skew_seconds, options.tolerance_seconds);
+    }
   } else if (const auto violation = window_violation(result.skew_seconds, options.tolerance_seconds)) {
     result.outcome = violation->first;
     result.message = violation->second;

@@ -74,9 +74,15 @@ enum class Outcome {
 // "no_secret", "signature_mismatch", "timestamp_too_old", "timestamp_too_new".
 std::string_view to_string(Outcome outcome);
 
+// Whether a mismatch is diagnosed (Verification::hints). The diagnoses hash the body a dozen more
+// times; a server that must answer at once leaves them out and runs them later, off its request
+// path, by verifying again with Diagnose::yes.
+enum class Diagnose { yes, no };
+
 struct VerifyOptions {
   // Maximum |now - t| in seconds; 0 disables the timestamp check. Default 300.
   std::int64_t tolerance_seconds = k_default_tolerance_seconds;
+  Diagnose diagnose = Diagnose::yes;  // Diagnose::no: a mismatch costs one HMAC per secret, no hints
 };
 
 struct Verification {
@@ -96,7 +102,8 @@ struct Verification {
 // mistake that would have matched: the body differs by trailing newline/whitespace; the JSON was
 // re-serialised; the signer base64-decoded the part after `whsec_` (Standard Webhooks/Svix
 // style); the signer dropped (or added) the `whsec_` prefix; v1 is uppercase hex (the official
-// SDK rejects it); and, when t is also outside the window, that too.
+// SDK rejects it); and, when t is also outside the window, that too. Work is linear in the size of
+// the body (with Diagnose::no, one HMAC per secret).
 Verification verify(std::string_view header, std::span<const std::string> secrets, std::string_view body,
                     UnixSeconds now, const VerifyOptions& options = {});
 

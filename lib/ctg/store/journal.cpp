@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cctype>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <utility>
@@ -184,8 +185,8 @@ Result<void> Journal::Impl::open_connections() {
       {&m_w.find_accepted, "SELECT 1 FROM deliveries WHERE event_id = ?1 AND status BETWEEN 200 AND 299 LIMIT 1"},
       {&m_w.insert_delivery,
        "INSERT INTO deliveries (received_at_ms, peer, method, path, headers, body, verification,"
-       " verification_message, event_id, event_type, status, rejection, duplicate, duration_us)"
-       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"},
+       " verification_message, event_id, event_type, status, rejection, duplicate, duration_us, body_length)"
+       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"},
       {&m_w.insert_forward,
        "INSERT INTO forwards (delivery_id, target, state, next_attempt_at_ms) VALUES (?1, ?2, 'pending', ?3)"},
       {&m_w.update_forward,
@@ -516,6 +517,11 @@ Result<void> Journal::Impl::apply_append(Job& job) {
     s.bind_text(12, d.rejection);
     s.bind(13, duplicate ? 1 : 0);
     s.bind(14, d.duration_us);
+    if (d.body_length > d.body.size()) {
+      s.bind(15, static_cast<std::int64_t>(std::min<std::uint64_t>(d.body_length, INT64_MAX)));
+    } else {
+      s.bind_null(15);
+    }
     if (s.step() != SQLITE_DONE) return std::unexpected(write_error(m_writer.last_error()));
   }
   const std::int64_t id = sqlite3_last_insert_rowid(m_writer.get());

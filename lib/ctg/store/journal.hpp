@@ -35,7 +35,11 @@ struct Delivery {
   std::string method;                 // "POST"
   std::string path;                   // "/contiguity/webhook"
   Headers headers;                    // as received, in order
-  std::string body;                   // exact bytes
+  std::string body;                   // exact bytes (a prefix of them when body_length says more)
+  // The body's full length. More than body.size() when only a prefix was kept: the body of a
+  // rejected or incomplete request beyond the receiver's bound, or one read and dropped (413).
+  // 0 on writing means body.size().
+  std::uint64_t body_length = 0;
   std::string verification;           // "valid", "unverified" (no secret), or a signing::Outcome name
   std::string verification_message;   // signing's message; empty when valid
   std::string event_id;               // envelope id; empty when the body did not parse

@@ -36,7 +36,7 @@ namespace ctg::store {
 // The columns every delivery query selects, in the order read_delivery() expects them.
 inline constexpr std::string_view k_delivery_columns =
     "id, received_at_ms, peer, method, path, headers, body, verification, verification_message, event_id,"
-    " event_type, status, rejection, duplicate, duration_us";
+    " event_type, status, rejection, duplicate, duration_us, COALESCE(body_length, length(body))";
 
 // One unit of work for the writer thread.
 struct Job {

@@ -162,6 +162,7 @@ Result<Delivery> read_delivery(std::string_view path, const sqlite::Statement& s
   d.rejection = s.column_text(12);
   d.duplicate = s.column_int(13) != 0;
   d.duration_us = s.column_int64(14);
+  d.body_length = static_cast<std::uint64_t>(s.column_int64(15));
   return d;
 }
 

@@ -66,6 +66,11 @@ CREATE INDEX attempts_forward ON attempts (forward_id, number);
     R"sql(
 DROP INDEX IF EXISTS deliveries_event_type;
 )sql",
+    // 3: a rejected or incomplete request's body is kept up to a bounded prefix; body_length is its
+    // full length then (NULL: the body column holds it whole).
+    R"sql(
+ALTER TABLE deliveries ADD COLUMN body_length INTEGER;
+)sql",
 };
 
 std::string open_error(const std::string& path, const std::string& reason) {

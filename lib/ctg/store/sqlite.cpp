@@ -89,6 +89,10 @@ void Statement::bind_blob(int index, std::string_view value) {
   }
 }
 
+void Statement::bind_null(int index) {
+  sqlite3_bind_null(m_stmt, index);
+}
+
 int Statement::step() {
   return sqlite3_step(m_stmt);
 }

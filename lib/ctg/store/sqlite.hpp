@@ -57,6 +57,7 @@ class Statement {
   void bind(int index, int value) { bind(index, static_cast<std::int64_t>(value)); }
   void bind_text(int index, std::string_view value);
   void bind_blob(int index, std::string_view value);
+  void bind_null(int index);
 
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int step();
