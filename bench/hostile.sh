@@ -135,8 +135,9 @@ def measure(port, body, signature):
     return status, own, max(window)
 
 print(f"{'request class':40} {'receiver':12} {'status':>6} {'own ms':>9} {'probe worst ms':>15}")
-results = {}
+results, names = {}, []
 for name, body, signature in classes():
+    names.append(name)
     for receiver, port in (("ctg listen", 3301), ("go receiver", 3201)):
         runs = [measure(port, body, signature) for _ in range(repeats)]
         status = runs[-1][0]
@@ -145,7 +146,7 @@ for name, body, signature in classes():
         results[(name, receiver)] = worst
         print(f"{name:40} {receiver:12} {status:>6} {own:>9.1f} {worst:>15.1f}")
 print()
-for name, _, _ in classes():
+for name in names:
     ctg, go = results[(name, "ctg listen")], results[(name, "go receiver")]
     print(f"{name:40} probe worst: ctg {ctg:.1f} ms, go {go:.1f} ms, ratio ctg/go {ctg / max(go, 0.01):.2f}")
 PY

@@ -9,12 +9,12 @@
 // larger); a flat array of zeros; a valid event whose data is one large object.
 // Built with the tests (tests/CMakeLists.txt), never run by CTest. Usage:
 //   ctg_bench_hostile_json [seconds per measurement, default 0.3]
+#include <malloc.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <malloc.h>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -57,7 +57,8 @@ std::string flat_zeros(std::size_t size) {
 // A valid event whose data holds many string members.
 std::string large_data(std::size_t size) {
   std::string out = "{" + std::string(k_envelope) + R"(,"data":{"from":"+15551234567","to":"+15559876543")";
-  for (std::size_t i = 0; out.size() + 64 < size; ++i) out += fmt::format(",\"field{}\":\"value {} of the body\"", i, i);
+  for (std::size_t i = 0; out.size() + 64 < size; ++i)
+    out += fmt::format(",\"field{}\":\"value {} of the body\"", i, i);
   return out + "}}";
 }
 
@@ -84,23 +85,22 @@ struct Measure {
   long peak_growth_kib = 0;  // -1: unknown
 };
 
+// The median time of calls made for `seconds` (at least one), and the peak memory the first adds.
 Measure measure(const std::function<void()>& call, double seconds) {
   Measure out;
   malloc_trim(0);  // what earlier calls freed goes back, so that it is not reused unseen
   const bool peak_known = reset_peak();
   const long before = status_kib("VmRSS:");
-  call();  // the first call: the peak it adds
-  out.peak_growth_kib = peak_known ? std::max(0L, status_kib("VmHWM:") - before) : -1;
   std::vector<double> times;
   const auto start = std::chrono::steady_clock::now();
   do {
     const auto t0 = std::chrono::steady_clock::now();
     call();
     times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  } while (times.size() < 3 ||
-           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < seconds);
+    if (times.size() == 1) out.peak_growth_kib = peak_known ? std::max(0L, status_kib("VmHWM:") - before) : -1;
+  } while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < seconds);
   std::sort(times.begin(), times.end());
-  out.ms_per_call = times[times.size() / 2];  // the median
+  out.ms_per_call = times[times.size() / 2];
   return out;
 }
 
@@ -119,7 +119,9 @@ int main(int argc, char** argv) {
   const std::vector<std::size_t> sizes{64 << 10, 256 << 10, 1 << 20};
   const std::vector<std::string> secrets{"whsec_bench_secret"};
 
-  std::printf("| shape | size | head ms | parse ms | mismatch ms | valid ms | peak growth KiB (head / parse / mismatch / valid) |\n");
+  std::printf(
+      "| shape | size | head ms | parse ms | mismatch ms | valid ms | peak growth KiB (head / parse / mismatch / "
+      "valid) |\n");
   std::printf("|---|---|---|---|---|---|---|\n");
   for (const auto& shape : shapes) {
     for (const std::size_t size : sizes) {
@@ -130,11 +132,13 @@ int main(int argc, char** argv) {
       std::size_t sink = 0;  // keeps the calls from being optimised away
       const Measure head = measure([&] { sink += ctg::events::read_event_head(body).has_value() ? 1U : 0U; }, seconds);
       const Measure parse = measure([&] { sink += ctg::events::parse_event(body).has_value() ? 1U : 0U; }, seconds);
-      const Measure mismatch = measure([&] { sink += ctg::signing::verify(wrong, secrets, body, k_t).hints.size(); }, seconds);
-      const Measure valid = measure([&] { sink += ctg::signing::verify(right, secrets, body, k_t).valid() ? 1U : 0U; }, seconds);
-      std::printf("| %s | %zu KiB | %.2f | %.2f | %.2f | %.2f | %ld / %ld / %ld / %ld |\n", shape.name, body.size() >> 10,
-                  head.ms_per_call, parse.ms_per_call, mismatch.ms_per_call, valid.ms_per_call, head.peak_growth_kib,
-                  parse.peak_growth_kib, mismatch.peak_growth_kib, valid.peak_growth_kib);
+      const Measure mismatch =
+          measure([&] { sink += ctg::signing::verify(wrong, secrets, body, k_t).hints.size(); }, seconds);
+      const Measure valid =
+          measure([&] { sink += ctg::signing::verify(right, secrets, body, k_t).valid() ? 1U : 0U; }, seconds);
+      std::printf("| %s | %zu KiB | %.2f | %.2f | %.2f | %.2f | %ld / %ld / %ld / %ld |\n", shape.name,
+                  body.size() >> 10, head.ms_per_call, parse.ms_per_call, mismatch.ms_per_call, valid.ms_per_call,
+                  head.peak_growth_kib, parse.peak_growth_kib, mismatch.peak_growth_kib, valid.peak_growth_kib);
       std::fflush(stdout);
       if (sink == SIZE_MAX) std::puts("");
     }

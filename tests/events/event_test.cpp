@@ -191,6 +191,18 @@ TEST_CASE("events::parse_event hostile input") {
     REQUIRE_MESSAGE(event.has_value(), event.error().message);
     CHECK(event->data()["body"].get<std::string>().size() == 1006);
   }
+  SUBCASE("large bodies that are not objects") {
+    std::string zeros = "[0";
+    while (zeros.size() < (std::size_t{1} << 20)) zeros += ",0";
+    CHECK(error_of(zeros + "]") == "body must be a JSON object, got array");
+    CHECK(error_of(std::string(64, '[') + zeros + "]" + std::string(64, ']')) == "JSON nested deeper than 64 levels");
+    CHECK(error_of(std::string(63, '[') + zeros + "]" + std::string(63, ']')) == "body must be a JSON object, got array");
+    CHECK(error_of(zeros + ",1e1]") == "body must be a JSON object, got array");
+    CHECK(error_of(zeros + ",1e400]").ends_with("number 1e400 is out of range"));
+    CHECK(error_of(zeros + ",]").starts_with("invalid JSON at line 1, column "));
+    CHECK(error_of(" \"\\ud83d\\ude00\" ") == "body must be a JSON object, got string");
+    CHECK(error_of("-1.5e3") == "body must be a JSON object, got number");
+  }
   SUBCASE("numbers out of range") {
     CHECK(error_of(R"({"id":"evt_1","n":1e400})") == "invalid JSON at line 1, column 19: number 1e400 is out of range");
     CHECK(error_of("{\n\"t\": -1e999}") == "invalid JSON at line 2, column 6: number -1e999 is out of range");

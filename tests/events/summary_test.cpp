@@ -107,8 +107,8 @@ TEST_CASE("events::summarize long and hostile text") {
       envelope("text.incoming.sms",
                R"({"from":"+1\n555","to":"\u001b[31m","body":"line1\nline2\r\u0007\u007f\u0085\u202e\u2028end"})"));
   check_one_line(nasty);
-  // Line breaks become spaces; C0 and C1 controls, DEL and the bidi override become '?'.
-  CHECK(nasty == "+1 555 \xE2\x86\x92 ?[31m \"line1 line2 ???? end\"");
+  // Line breaks become spaces; C0 and C1 controls, DEL and the bidi override are escaped (text::terminal_safe).
+  CHECK(nasty == "+1 555 \xE2\x86\x92 \\x1b[31m \"line1 line2 \\x07\\x7f\\u0085\\u202e end\"");
 
   const auto failed =
       summary_of(envelope("text.delivery.failed",

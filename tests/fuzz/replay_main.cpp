@@ -7,11 +7,16 @@
 // Every regular file under a directory is an input, in sorted order so that runs repeat. The first
 // path must hold at least one input (a mistyped corpus path must not pass as an empty run); the
 // others may be missing or empty (crashes/<target> exists only once a crash was found). A failed
-// check aborts, as under libFuzzer; the name of the input being run is printed first.
+// check aborts, as under libFuzzer; the name of the input being run is printed first. An input
+// that runs longer than k_seconds_per_input (a hang: libFuzzer's -timeout) fails at once.
+#include <unistd.h>
+
 #include <algorithm>
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -24,6 +29,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 namespace {
 
 namespace fs = std::filesystem;
+
+// Generous: the slowest input takes well under a second, also under the sanitizers.
+constexpr unsigned k_seconds_per_input = 30;
+
+void on_alarm(int /*signal*/) {
+  constexpr char k_message[] = "an input ran longer than the time allowed (a hang)\n";
+  (void)!::write(STDERR_FILENO, k_message, sizeof k_message - 1);
+  std::_Exit(1);
+}
 
 std::vector<fs::path> inputs_under(const fs::path& path) {
   std::vector<fs::path> out;
@@ -49,7 +63,9 @@ bool run_one(const fs::path& file) {
   std::fprintf(stderr, "%s\n", file.c_str());
   // A copy of exactly `size` bytes, so that AddressSanitizer sees a read past the end.
   const std::vector<std::uint8_t> copy(bytes.begin(), bytes.end());
+  ::alarm(k_seconds_per_input);
   LLVMFuzzerTestOneInput(copy.data(), copy.size());
+  ::alarm(0);
   return true;
 }
 
@@ -60,6 +76,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s CORPUS_DIR [DIR_OR_FILE...]\n", argv[0]);
     return 2;
   }
+  std::signal(SIGALRM, on_alarm);
   std::size_t total = 0;
   for (int i = 1; i < argc; ++i) {
     const auto files = inputs_under(argv[i]);

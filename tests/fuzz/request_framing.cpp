@@ -17,9 +17,11 @@
 // the comparison at that request: what follows is not the same conversation for both.
 //   R1 method: ctg takes any token (RFC 9110, 9.1; an unknown method is answered, not a framing
 //      error), http_parser only the 34 it knows (HPE_INVALID_METHOD).
-//   R2 Content-Length as a list of one number ("5, 5", or the header twice with the same value):
-//      ctg takes it (RFC 9110, 8.6 allows), http_parser refuses (HPE_UNEXPECTED_CONTENT_LENGTH or
-//      HPE_INVALID_CONTENT_LENGTH).
+//   R2 Content-Length: ctg reads it as RFC 9110 (8.6, 5.5) allows, a list of one same number
+//      ("5, 5", or the field twice with the same value) with optional whitespace of spaces or tabs;
+//      http_parser takes one number with spaces only (HPE_UNEXPECTED_CONTENT_LENGTH,
+//      HPE_INVALID_CONTENT_LENGTH). (request_parser checks that the number ctg read is the
+//      length of the body it framed.)
 //   R3 request-target: ctg takes RFC 9112 3.2's forms with any visible byte in them; http_parser's
 //      URL state machine has its own character tables and forms (HPE_INVALID_URL). The target
 //      never moves a message boundary.
@@ -33,14 +35,20 @@
 //      matches the name by its prefix and takes the request for one with a transfer coding
 //      (HPE_INVALID_TRANSFER_ENCODING, or HPE_UNEXPECTED_CONTENT_LENGTH beside a Content-Length);
 //      ctg takes them for the unknown fields they are.
-//   R9 Transfer-Encoding as a list: ctg reads it as RFC 9110 (5.6.1) says, ignoring empty
-//      elements and optional whitespace ("chunked,", ", chunked", "chunked<TAB>"); http_parser
-//      matches "chunked" in its own way and refuses the rest (HPE_INVALID_TRANSFER_ENCODING) where
-//      ctg reads a chunked request.
+//   R9 lists: ctg reads Transfer-Encoding and Connection as RFC 9110 (5.6.1) says, ignoring empty
+//      elements and optional whitespace ("chunked,", ", chunked", "chunked<TAB>", "te,,close");
+//      http_parser matches their tokens its own way: it refuses a Transfer-Encoding where ctg
+//      reads chunked (HPE_INVALID_TRANSFER_ENCODING), and loses its way in a Connection list of
+//      several elements (an empty one or a byte that is not a token's ends its reading; an element
+//      that begins like keep-alive or close swallows the comma after it), missing a keep-alive or
+//      close that follows. (request_parser checks ctg's reading of Connection against RFC 9112.)
 //   R10 trailer fields: http_parser applies header rules to the trailers of a chunked request (a
 //      "Connection: close" there closes, a Content-Length there is refused as a second one or as
 //      one beside chunked); ctg checks trailer fields' syntax and drops them (RFC 9110, 6.5.1:
 //      what frames the message or controls the connection cannot come after the content).
+//   R11 whitespace around chunk extensions: ctg takes spaces and tabs (BWS, RFC 9112 7.1.1);
+//      http_parser takes a space but refuses a tab after the chunk size (HPE_INVALID_CHUNK_SIZE).
+//      (Where a chunk-size line also ends in a lone LF, the refusal stays a finding.)
 //   R7 bare CR: Debian builds http_parser non-strict (HTTP_PARSER_STRICT=0), so a CR followed by
 //      any byte ends a line of its head, chunk-size lines and trailers, and any two bytes end chunk
 //      data. ctg refuses a CR not followed by LF everywhere but in body bytes: at once in chunked
@@ -76,7 +84,8 @@ using ctg::net::RequestParser;
 
 struct CtgMessage {
   ParsedRequest request;
-  std::size_t end = 0;  // one past its last byte
+  std::size_t begin = 0;  // its first byte (or a CR or LF before it)
+  std::size_t end = 0;    // one past its last byte
 };
 
 struct CtgRun {
@@ -93,7 +102,7 @@ CtgRun run_ctg(std::string_view stream) {
   while (true) {
     at += parser.feed(stream.substr(at));
     if (parser.state() == RequestParser::State::complete) {
-      out.messages.push_back({parser.request(), at});
+      out.messages.push_back({parser.request(), out.messages.empty() ? 0 : out.messages.back().end, at});
       parser.reset();
       continue;
     }
@@ -220,16 +229,6 @@ bool method_unknown_to_http_parser(const ParsedRequest& request) {
          k_http_parser_methods.end();
 }
 
-// R2
-bool content_length_is_a_list(const ParsedRequest& request) {
-  std::size_t count = 0;
-  for (const auto& [name, value] : request.headers) {
-    if (!iequals(name, "Content-Length")) continue;
-    if (++count > 1 || value.find(',') != std::string::npos) return true;
-  }
-  return false;
-}
-
 // R4
 bool opens_a_tunnel(const ParsedRequest& request) {
   if (request.method == "CONNECT") return true;
@@ -251,6 +250,13 @@ bool has_bare_cr(std::string_view bytes) {
   return false;
 }
 
+// R9: a Connection value of more than one element, or with an empty one.
+bool connection_is_a_list(const ParsedRequest& request) {
+  return std::any_of(request.headers.begin(), request.headers.end(), [](const auto& header) {
+    return iequals(header.first, "Connection") && header.second.find(',') != std::string::npos;
+  });
+}
+
 // R8
 bool has_longer_transfer_encoding_name(const ParsedRequest& request) {
   constexpr std::string_view k_name = "Transfer-Encoding";
@@ -259,14 +265,65 @@ bool has_longer_transfer_encoding_name(const ParsedRequest& request) {
   });
 }
 
+// R11: how the chunk-size lines of a chunked request ctg completed are written, read as ctg reads
+// them (the bytes are known to be well formed): whether one has a tab in the whitespace around its
+// extensions, and whether one of them, or the end of chunk data, ends with a lone LF.
+struct ChunkLines {
+  bool tab = false;
+  bool bare_lf = false;
+};
+
+ChunkLines chunk_lines(const CtgMessage& message, std::string_view stream) {
+  ChunkLines out;
+  auto bytes = stream.substr(message.begin, message.end - message.begin);
+  bytes.remove_prefix(std::min(bytes.size(), bytes.find_first_not_of("\r\n")));
+  std::size_t head_end = bytes.size();
+  for (std::size_t i = bytes.find('\n'); i != std::string_view::npos; i = bytes.find('\n', i + 1)) {
+    if (i + 1 < bytes.size() && bytes[i + 1] == '\n') {
+      head_end = i + 2;
+      break;
+    }
+    if (i + 2 < bytes.size() && bytes[i + 1] == '\r' && bytes[i + 2] == '\n') {
+      head_end = i + 3;
+      break;
+    }
+  }
+  std::size_t at = head_end;
+  while (at < bytes.size()) {
+    const auto lf = bytes.find('\n', at);
+    if (lf == std::string_view::npos) break;
+    auto line = bytes.substr(at, lf - at);
+    if (line.empty() || line.back() != '\r') out.bare_lf = true;
+    if (line.find('\t') != std::string_view::npos) out.tab = true;
+    std::uint64_t size = 0;
+    for (const char c : line) {
+      const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (digit < 0 || size > (UINT64_MAX >> 4)) break;
+      size = size * 16 + static_cast<std::uint64_t>(digit);
+    }
+    if (size == 0 || size > bytes.size()) break;  // the trailers follow (or a body that was dropped)
+    at = lf + 1 + size;
+    if (at < bytes.size() && bytes[at] != '\r') out.bare_lf = true;
+    const auto data_end = bytes.find('\n', at);
+    if (data_end == std::string_view::npos) break;
+    at = data_end + 1;
+  }
+  return out;
+}
+
 // R6
 bool has_proxy_connection(const ParsedRequest& request) { return request.header("Proxy-Connection").has_value(); }
 
-// Whether http_parser's refusal of `request` (with `error`) is one of the rules.
-bool refusal_by_design(const ParsedRequest& request, http_errno error) {
+// Whether http_parser's refusal of `message` (with `error`) is one of the rules.
+bool refusal_by_design(const CtgMessage& message, std::string_view stream, http_errno error) {
+  const ParsedRequest& request = message.request;
+  if (error == HPE_INVALID_CHUNK_SIZE && request.chunked) {
+    const auto lines = chunk_lines(message, stream);
+    if (lines.tab && !lines.bare_lf) return true;  // R11
+  }
   if (error == HPE_INVALID_METHOD && method_unknown_to_http_parser(request)) return true;  // R1
   if ((error == HPE_UNEXPECTED_CONTENT_LENGTH || error == HPE_INVALID_CONTENT_LENGTH) &&
-      content_length_is_a_list(request)) {
+      request.header("Content-Length")) {
     return true;  // R2
   }
   if ((error == HPE_INVALID_TRANSFER_ENCODING || error == HPE_UNEXPECTED_CONTENT_LENGTH) &&
@@ -329,7 +386,7 @@ void compare(std::string_view stream) {
     if (opens_a_tunnel(mine.request)) return;  // R4
     if (i >= hp.messages.size()) {
       if (hp.error == HPE_OK) mismatch(i, "ctg completed a request that http_parser still reads", describe(mine));
-      if (!refusal_by_design(mine.request, hp.error)) {
+      if (!refusal_by_design(mine, stream, hp.error)) {
         mismatch(i, "http_parser refused a request that ctg completed, and no rule allows it",
                  describe(mine) + "; http_parser: " + http_errno_name(hp.error));
       }
@@ -343,6 +400,7 @@ void compare(std::string_view stream) {
     if (mine.request.keep_alive && !theirs.keep_alive) {
       if (has_proxy_connection(mine.request)) return;  // R6
       if (mine.request.chunked) return;                 // R10
+      if (connection_is_a_list(mine.request)) return;  // R9
       mismatch(i, "ctg keeps a connection alive that http_parser closes", describe(mine) + "; " + describe(theirs));
     }
     if (!mine.request.keep_alive) return;  // R5

@@ -66,4 +66,17 @@ TEST_CASE("net::ResponseReader frames answers") {
     reader.reset();
     CHECK(reader.read(std::string(70000, 'x'), false, consumed) == State::malformed);  // a head over 64 KiB
   }
+  SUBCASE("a chunk size near 2^64 does not wrap the offset around (a fuzzing finding)") {
+    const std::string answer =
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffec\r\n0\r\n\r\n";
+    CHECK(reader.read(answer, false, consumed) == State::incomplete);
+    CHECK(reader.read(answer, true, consumed) == State::malformed);
+    reader.reset();
+    const std::string wraps = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffe\r\nab\r\n0\r\n\r\n";
+    CHECK(reader.read(wraps, true, consumed) == State::malformed);
+  }
+  SUBCASE("chunk data longer than its size says") {
+    const std::string answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcd\r\n0\r\n\r\n";
+    CHECK(reader.read(answer, false, consumed) == State::malformed);
+  }
 }

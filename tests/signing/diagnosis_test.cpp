@@ -317,3 +317,14 @@ TEST_CASE("signing::detail::decode_base64") {
   CHECK_FALSE(detail::decode_base64("test_secret").has_value());
   CHECK_FALSE(detail::decode_base64("dGVz dA==").has_value());
 }
+
+TEST_CASE("signing::detail::wipe overwrites key material with zeros") {
+  std::string key = "whsec_a_secret_copied_for_a_diagnosis";
+  const auto size = key.size();
+  ctg::signing::detail::wipe(key);
+  CHECK(key.size() == size);
+  CHECK(key == std::string(size, '\0'));
+  std::string empty;
+  ctg::signing::detail::wipe(empty);  // nothing to do, no fault
+  CHECK(empty.empty());
+}

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <optional>
 #include <random>
@@ -90,31 +91,67 @@ class Generator {
   std::string value(std::size_t depth) {
     const std::size_t kind = pick(depth < 6 ? 9 : 6);
     switch (kind) {
-      case 0: return "true";
-      case 1: return "false";
-      case 2: return "null";
+      case 0:
+        return "true";
+      case 1:
+        return "false";
+      case 2:
+        return "null";
       case 3:
-      case 4: return number();
-      case 5: return string(nullptr);
+      case 4:
+        return number();
+      case 5:
+        return string(nullptr);
       case 6:
-      case 7: return object(depth);
-      default: return array(depth);
+      case 7:
+        return object(depth);
+      default:
+        return array(depth);
     }
   }
 
   std::string number() {
-    static const std::vector<std::string> k_special{
-        "0", "-0", "1", "-1", "0.0", "-0.0", "1.0", "1e1", "1E2", "1e+2", "1e-2", "0.1", "2.5E-3", "-1.5e300",
-        "18446744073709551615", "18446744073709551616", "-9223372036854775808", "-9223372036854775809",
-        "123456789012345678901234567890", "9007199254740993", "0e0", "-0e-0", "4.9e-324", "1.7976931348623157e308",
-        "3.141592653589793238462643383279", "100000000000000000000.5", "0.000001", "1e-7", "1e15", "1e16", "1e17"};
+    static const std::vector<std::string> k_special{"0",
+                                                    "-0",
+                                                    "1",
+                                                    "-1",
+                                                    "0.0",
+                                                    "-0.0",
+                                                    "1.0",
+                                                    "1e1",
+                                                    "1E2",
+                                                    "1e+2",
+                                                    "1e-2",
+                                                    "0.1",
+                                                    "2.5E-3",
+                                                    "-1.5e300",
+                                                    "18446744073709551615",
+                                                    "18446744073709551616",
+                                                    "-9223372036854775808",
+                                                    "-9223372036854775809",
+                                                    "123456789012345678901234567890",
+                                                    "9007199254740993",
+                                                    "0e0",
+                                                    "-0e-0",
+                                                    "4.9e-324",
+                                                    "1.7976931348623157e308",
+                                                    "3.141592653589793238462643383279",
+                                                    "100000000000000000000.5",
+                                                    "0.000001",
+                                                    "1e-7",
+                                                    "1e15",
+                                                    "1e16",
+                                                    "1e17"};
     switch (pick(4)) {
-      case 0: return k_special[pick(k_special.size())];
-      case 1: return std::to_string(static_cast<std::int64_t>(m_random()) - (std::int64_t{1} << 31));
+      case 0:
+        return k_special[pick(k_special.size())];
+      case 1:
+        return std::to_string(static_cast<std::int64_t>(m_random()) - (std::int64_t{1} << 31));
       case 2: {
         std::string out = pick(2) == 0 ? "-" : "";
         out += std::to_string(pick(1000)) + "." + std::to_string(pick(100000));
-        if (pick(2) == 0) out += std::string(pick(2) == 0 ? "e" : "E") + (pick(2) == 0 ? "-" : "") + std::to_string(pick(40));
+        if (pick(2) == 0)
+          out += std::string(pick(2) == 0 ? "e" : "E") + (pick(2) == 0 ? "-" : "") + std::to_string(pick(40));
         return out;
       }
       default: {
@@ -126,14 +163,37 @@ class Generator {
 
   // A string token; `decoded` (when given) gets its text.
   std::string string(std::string* decoded) {
-    static const std::vector<std::pair<std::string, std::string>> k_pieces{
-        {"a", "a"}, {"b", "b"}, {"key", "key"}, {" ", " "}, {"caf\xC3\xA9", "caf\xC3\xA9"},
-        {"\xF0\x9F\x91\x8D", "\xF0\x9F\x91\x8D"}, {"\xE2\x82\xAC", "\xE2\x82\xAC"}, {"\x7F", "\x7F"},
-        {"\\\"", "\""}, {"\\\\", "\\"}, {"\\/", "/"}, {"/", "/"}, {"\\b", "\b"}, {"\\f", "\f"}, {"\\n", "\n"},
-        {"\\r", "\r"}, {"\\t", "\t"}, {"\\u0000", std::string(1, '\0')}, {"\\u001f", "\x1F"}, {"\\u001F", "\x1F"},
-        {"\\u0061", "a"}, {"\\u00e9", "\xC3\xA9"}, {"\\u20AC", "\xE2\x82\xAC"}, {"\\u007f", "\x7F"},
-        {"\\ud83d\\udc4d", "\xF0\x9F\x91\x8D"}, {"\\uD834\\uDD1E", "\xF0\x9D\x84\x9E"}, {"\\u0022", "\""},
-        {"\\u005c", "\\"}, {"\\u0008", "\b"}, {"\\uffff", "\xEF\xBF\xBF"}, {"<>&'", "<>&'"}};
+    static const std::vector<std::pair<std::string, std::string>> k_pieces{{"a", "a"},
+                                                                           {"b", "b"},
+                                                                           {"key", "key"},
+                                                                           {" ", " "},
+                                                                           {"caf\xC3\xA9", "caf\xC3\xA9"},
+                                                                           {"\xF0\x9F\x91\x8D", "\xF0\x9F\x91\x8D"},
+                                                                           {"\xE2\x82\xAC", "\xE2\x82\xAC"},
+                                                                           {"\x7F", "\x7F"},
+                                                                           {"\\\"", "\""},
+                                                                           {"\\\\", "\\"},
+                                                                           {"\\/", "/"},
+                                                                           {"/", "/"},
+                                                                           {"\\b", "\b"},
+                                                                           {"\\f", "\f"},
+                                                                           {"\\n", "\n"},
+                                                                           {"\\r", "\r"},
+                                                                           {"\\t", "\t"},
+                                                                           {"\\u0000", std::string(1, '\0')},
+                                                                           {"\\u001f", "\x1F"},
+                                                                           {"\\u001F", "\x1F"},
+                                                                           {"\\u0061", "a"},
+                                                                           {"\\u00e9", "\xC3\xA9"},
+                                                                           {"\\u20AC", "\xE2\x82\xAC"},
+                                                                           {"\\u007f", "\x7F"},
+                                                                           {"\\ud83d\\udc4d", "\xF0\x9F\x91\x8D"},
+                                                                           {"\\uD834\\uDD1E", "\xF0\x9D\x84\x9E"},
+                                                                           {"\\u0022", "\""},
+                                                                           {"\\u005c", "\\"},
+                                                                           {"\\u0008", "\b"},
+                                                                           {"\\uffff", "\xEF\xBF\xBF"},
+                                                                           {"<>&'", "<>&'"}};
     std::string out = "\"";
     const std::size_t length = pick(5);
     for (std::size_t i = 0; i < length; ++i) {
@@ -184,8 +244,8 @@ TEST_SUITE_BEGIN("signing");
 TEST_CASE("signing::detail::reserialise_json prints what nlohmann's dump() and dump(2) print") {
   SUBCASE("values and layouts") {
     for (const std::string_view body :
-         {R"({"a":1,"b":[true,null],"c":"x"})", R"({ "a" : 1, "b" : [ true, null ], "c" : "x" })", "[]", "{}",
-          " [ ] ", R"({"a":{},"b":[],"c":[{}],"d":[[]]})", "1", "\"x\"", "null", "  true\n", R"([1,[2,[3,{"x":[]}]]])",
+         {R"({"a":1,"b":[true,null],"c":"x"})", R"({ "a" : 1, "b" : [ true, null ], "c" : "x" })", "[]", "{}", " [ ] ",
+          R"({"a":{},"b":[],"c":[{}],"d":[[]]})", "1", "\"x\"", "null", "  true\n", R"([1,[2,[3,{"x":[]}]]])",
           "{\"\":\"\"}"}) {
       check_same_as_nlohmann(body);
     }
@@ -254,9 +314,11 @@ TEST_CASE("signing::detail::reserialise_json prints what nlohmann's dump() and d
 TEST_CASE("signing::detail::reserialise_json refuses what nlohmann refuses, and what it is not sure of") {
   SUBCASE("not JSON") {
     for (const std::string_view body :
-         {"", "   ", "{x}", "{\"a\":1,}", "[1,]", "[1 2]", "{\"a\" 1}", "{\"a\":1", "[", "tru", "truex", "nul",
-          "01", "1.", ".5", "-", "+1", "1e", "1e+", "0x10", "\"abc", "[1]]", "{} {}", "[1] x", "'a'", "NaN",
-          "Infinity", "[1,\n//c\n2]", "\"\\x\"", "\"\\u12\"", "\"\\u12G4\"", "\"a\tb\"", "\"a\nb\""}) {
+         {"",         "   ",       "{x}",         "{\"a\":1,}", "[1,]",    "[1 2]",    "{\"a\" 1}",
+          "{\"a\":1", "[",         "tru",         "truex",      "nul",     "01",       "1.",
+          ".5",       "-",         "+1",          "1e",         "1e+",     "0x10",     "\"abc",
+          "[1]]",     "{} {}",     "[1] x",       "'a'",        "NaN",     "Infinity", "[1,\n//c\n2]",
+          "\"\\x\"",  "\"\\u12\"", "\"\\u12G4\"", "\"a\tb\"",   "\"a\nb\""}) {
       REQUIRE_MESSAGE(!nlohmann_dump(body, JsonLayout::compact).has_value(), body);
       check_refused(body);
     }
@@ -284,6 +346,18 @@ TEST_CASE("signing::detail::reserialise_json refuses what nlohmann refuses, and 
     check_refused(R"({"a":1,"\u0061":2})");
     check_refused(R"([{"x":{"a":1,"b":2,"a":3}}])");
     check_same_as_nlohmann(R"({"a":{"a":1},"b":{"a":2}})");  // the same key in different objects
+    // Keys whose hashes agree in their low 12 bits (a table for 200 keys uses fewer): found by
+    // sorting once the probes run past their budget.
+    std::string colliding = "{";
+    std::string first;
+    for (std::size_t i = 0, found = 0; found < 200; ++i) {
+      const std::string key = "c" + std::to_string(i);
+      if ((std::hash<std::string_view>{}(key) & 0xFFF) != 0) continue;
+      colliding += (found++ == 0 ? "\"" : ",\"") + key + "\":0";
+      if (first.empty()) first = key;
+    }
+    check_same_as_nlohmann(colliding + "}");
+    check_refused(colliding + ",\"" + first + "\":1}");
   }
   SUBCASE("a damaged document is refused whenever nlohmann refuses it") {
     Generator generator(7);

@@ -306,6 +306,13 @@ Result<Event> parse_event(std::string raw) {
   event.m_raw = std::move(raw);
   if (event.m_raw.empty()) return fail(ErrorKind::invalid_input, "body is empty");
   if (text::trim(event.m_raw).empty()) return fail(ErrorKind::invalid_input, "body is empty (only whitespace)");
+  // A body that is plain JSON but no object is refused without building its document (an array
+  // of 1 MiB would take some 24 MiB); anything less plain gets parse_json()'s exact error.
+  if (text::trim(event.m_raw).front() != '{') {
+    if (const auto type = detail::plain_json_type(event.m_raw)) {
+      return fail(ErrorKind::invalid_input, fmt::format("body must be a JSON object, got {}", *type));
+    }
+  }
   auto parsed = detail::parse_json(event.m_raw, ErrorKind::invalid_input);
   if (!parsed) return std::unexpected(parsed.error());
   if (!parsed->is_object()) {

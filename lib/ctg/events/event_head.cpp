@@ -63,12 +63,12 @@ class Scanner : detail::JsonCursor {
         head.timestamp = seconds;
       } else if (key == "api_version") {
         if (!once(has_api_version)) return std::nullopt;
-        if (at('"') ? !plain_string(head.api_version) : !value()) return std::nullopt;  // not a string: no api_version
+        if (at('"') ? !plain_string(head.api_version) : !skip_value()) return std::nullopt;  // not a string: no api_version
       } else if (key == "data") {
-        if (!once(has_data) || !at('{') || !value()) return std::nullopt;
+        if (!once(has_data) || !at('{') || !skip_value()) return std::nullopt;
       } else {
         if ((key == "message" && !once(has_message)) || (key == "crumbs" && !once(has_crumbs))) return std::nullopt;
-        if (!value()) return std::nullopt;
+        if (!skip_value()) return std::nullopt;
       }
       skip_space();
       if (at(',')) {
@@ -84,8 +84,6 @@ class Scanner : detail::JsonCursor {
     if (!has_id || !has_type || !has_timestamp || head.type.empty()) return std::nullopt;
     return head;
   }
-
-  bool value() { return skip_value(); }
 };
 
 }  // namespace

@@ -42,6 +42,12 @@ std::string_view string_member(const Json& object, std::string_view key);
 // nullopt when nlohmann must decide (errors, and the unusual). parse_json() tries it first.
 std::optional<Json> parse_plain_json(std::string_view bytes);
 
+// The type name (json_type_name()) of the one value in `bytes` when it is plain JSON text, checked
+// in one pass as parse_plain_json() reads it (exponents, long numbers and surrogate pairs
+// included) but without building anything; nullopt when parse_json() must decide. Never names a
+// type for text that parse_json() refuses.
+std::optional<std::string_view> plain_json_type(std::string_view bytes);
+
 // Returns the document Json::parse(bytes) returns and throws what it throws (the same exception
 // types, messages and byte positions), in O(n log n) time where Json::parse takes O(n^2) on an
 // object of n members (ordered_json looks each key up in a vector): nlohmann's lexer and parser

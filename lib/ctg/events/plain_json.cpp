@@ -138,10 +138,37 @@ class Builder : JsonCursor {
   }
 };
 
+// Checks plain JSON text without building it.
+class Checker : JsonCursor {
+ public:
+  using JsonCursor::JsonCursor;
+
+  bool document() {
+    skip_space();
+    if (!skip_value()) return false;
+    skip_space();
+    return at_end();
+  }
+};
+
 }  // namespace
 
 std::optional<Json> parse_plain_json(std::string_view bytes) {
   return Builder(bytes).document();
+}
+
+std::optional<std::string_view> plain_json_type(std::string_view bytes) {
+  if (!Checker(bytes).document()) return std::nullopt;
+  const auto first = bytes.find_first_not_of(" \t\r\n");
+  switch (bytes[first]) {  // a value was found: `first` is its first byte
+    case '{': return "object";
+    case '[': return "array";
+    case '"': return "string";
+    case 't':
+    case 'f': return "boolean";
+    case 'n': return "null";
+    default: return "number";
+  }
 }
 
 }  // namespace ctg::events::detail

@@ -255,8 +255,10 @@ struct Receiver::Impl {
     auto& req = r.request;
     const auto length = declared_length(req);
     if (r.error_status != 0) {
-      // A head that was read whole is judged on method and path first, as any other request.
-      if (!req.method.empty()) {
+      // A head that was read whole is judged on method and path first, as any other request; a
+      // malformed one (400: no Host, a bad chunk...) is refused as such, wherever it was sent.
+      const bool cut_short = r.error_message.find("closed before") != std::string::npos;
+      if (!req.method.empty() && (r.error_status != 400 || cut_short)) {
         if (auto head = check_head(req.method, path_of(req), std::nullopt, options.policy)) return *head;
       }
       if (r.error_status == 413) {
@@ -264,7 +266,7 @@ struct Receiver::Impl {
       }
       if (r.error_status == 503) return reject(503, "server_busy", r.error_message);
       if (r.error_status == 408) return reject(408, "request_timeout", r.error_message);
-      if (!req.method.empty() && r.error_message.find("closed before") != std::string::npos) {
+      if (!req.method.empty() && cut_short) {
         return reject(400, "body_unreadable", "the body could not be read in full: the connection closed");
       }
       if (r.error_message.starts_with("Content-Length")) return reject(400, "invalid_content_length", r.error_message);

@@ -128,9 +128,14 @@ ResponseReader::State ResponseReader::read_chunks(std::string_view in, bool eof,
       }
       return eof ? State::malformed : State::incomplete;
     }
-    const auto next = line_end + 2 + size + 2;
-    if (in.size() < next) return eof ? State::malformed : State::incomplete;
-    m_chunk_at = next;
+    // Compared before adding: a size near 2^64 must not wrap the offset around.
+    const std::size_t data_at = line_end + 2;
+    if (size > in.size() - data_at || in.size() - data_at - size < 2) {
+      return eof ? State::malformed : State::incomplete;
+    }
+    const std::size_t data_end = data_at + size;
+    if (in.substr(data_end, 2) != "\r\n") return State::malformed;  // the data is longer than its size says
+    m_chunk_at = data_end + 2;
   }
 }
 

@@ -52,7 +52,10 @@ json delivery_json(const store::Delivery& d, bool with_body) {
            {"verification_message", nullable(d.verification_message)},
            {"rejection", nullable(d.rejection)},
            {"duplicate", d.duplicate},
-           {"duration_us", d.duration_us}};
+           {"duration_us", d.duration_us},
+           {"body_length", d.body_length}};
+  // Only a prefix of a rejected or incomplete request's body is kept: how much of it is here.
+  if (d.body_length > d.body.size()) out["body_stored"] = d.body.size();
   if (with_body) {
     out["headers"] = headers;
     if (text::find_invalid_utf8(d.body)) {
@@ -143,6 +146,9 @@ void JournalView::show_text(const store::Delivery& d) {
            ? "-"
            : safe(d.verification) + (d.verification_message.empty() ? "" : ": " + safe(d.verification_message)));
   if (!d.rejection.empty()) line("rejected", safe(d.rejection));
+  if (d.body_length > d.body.size()) {
+    line("body", fmt::format("{} bytes, of which the first {} were kept", d.body_length, d.body.size()));
+  }
   m_console.data_line("");
   for (const auto& [name, value] : d.headers) m_console.data_line(fmt::format("{}: {}", safe(name), safe(value)));
   m_console.data_line("");

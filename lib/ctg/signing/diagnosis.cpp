@@ -80,9 +80,10 @@ bool some_pair_matches(std::span<const Secret> secrets, const ParsedHeader& pars
                        std::string_view suffix, KeyOf key_of) {
   bool hit = false;
   for (const auto& secret : secrets) {
-    const std::optional<std::string> key = key_of(secret.value);
+    std::optional<std::string> key = key_of(secret.value);
     if (!key) continue;
     hit = matches_any(digest_hex(*key, parsed.timestamp_text, body, suffix), parsed.v1) || hit;
+    wipe(*key);  // key material derived from a secret
   }
   return hit;
 }

@@ -30,6 +30,10 @@ struct Secret {
 std::string digest_hex(std::string_view key, std::string_view t_text, std::string_view body,
                        std::string_view suffix = {});
 
+// Overwrites `bytes` with zeros in a way the compiler may not leave out (OPENSSL_cleanse), for
+// copies of secrets and keys derived from them before their memory is given back.
+void wipe(std::string& bytes);
+
 // Returns the index of the first candidate equal to `computed`, or nullopt. Every candidate is
 // compared (no early exit), each with CRYPTO_memcmp; anything not 64 characters long never matches.
 std::optional<std::size_t> find_match(std::string_view computed, std::span<const std::string> candidates);

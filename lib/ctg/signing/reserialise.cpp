@@ -23,10 +23,10 @@ namespace ctg::signing::detail {
 
 namespace {
 
-constexpr std::size_t k_max_depth = 64;            // as verify()'s other diagnoses
-constexpr std::size_t k_piece_bytes = 16 * 1024;   // what the sink gets at a time
+constexpr std::size_t k_max_depth = 64;           // as verify()'s other diagnoses
+constexpr std::size_t k_piece_bytes = 16 * 1024;  // what the sink gets at a time
 constexpr std::size_t k_indent_step = 2;
-const std::string k_spaces(k_max_depth * k_indent_step, ' ');
+const std::string k_spaces(k_max_depth* k_indent_step, ' ');
 
 // The output: pieces of about k_piece_bytes to the sink, never more than `max` bytes in all.
 class Writer {
@@ -291,7 +291,8 @@ class Reserialiser {
     const unsigned char lead = p[0];
     if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
     if (lead == 0xE0) return continuation(1, 0xA0) && continuation(2) ? 3 : 0;
-    if ((lead >= 0xE1 && lead <= 0xEC) || lead == 0xEE || lead == 0xEF) return continuation(1) && continuation(2) ? 3 : 0;
+    if ((lead >= 0xE1 && lead <= 0xEC) || lead == 0xEE || lead == 0xEF)
+      return continuation(1) && continuation(2) ? 3 : 0;
     if (lead == 0xED) return continuation(1, 0x80, 0x9F) && continuation(2) ? 3 : 0;
     if (lead == 0xF0) return continuation(1, 0x90) && continuation(2) && continuation(3) ? 4 : 0;
     if (lead >= 0xF1 && lead <= 0xF3) return continuation(1) && continuation(2) && continuation(3) ? 4 : 0;
@@ -308,15 +309,32 @@ class Reserialiser {
       if (!unicode_escape(code)) return false;
     } else {
       switch (*m_p) {
-        case '"': code = '"'; break;
-        case '\\': code = '\\'; break;
-        case '/': code = '/'; break;
-        case 'b': code = '\b'; break;
-        case 'f': code = '\f'; break;
-        case 'n': code = '\n'; break;
-        case 'r': code = '\r'; break;
-        case 't': code = '\t'; break;
-        default: return false;
+        case '"':
+          code = '"';
+          break;
+        case '\\':
+          code = '\\';
+          break;
+        case '/':
+          code = '/';
+          break;
+        case 'b':
+          code = '\b';
+          break;
+        case 'f':
+          code = '\f';
+          break;
+        case 'n':
+          code = '\n';
+          break;
+        case 'r':
+          code = '\r';
+          break;
+        case 't':
+          code = '\t';
+          break;
+        default:
+          return false;
       }
       ++m_p;
     }
@@ -362,14 +380,22 @@ class Reserialiser {
   // ensure_ascii false.
   bool write_character(std::uint32_t code, std::string_view utf8) {
     switch (code) {
-      case '\b': return put("\\b");
-      case '\t': return put("\\t");
-      case '\n': return put("\\n");
-      case '\f': return put("\\f");
-      case '\r': return put("\\r");
-      case '"': return put("\\\"");
-      case '\\': return put("\\\\");
-      default: break;
+      case '\b':
+        return put("\\b");
+      case '\t':
+        return put("\\t");
+      case '\n':
+        return put("\\n");
+      case '\f':
+        return put("\\f");
+      case '\r':
+        return put("\\r");
+      case '"':
+        return put("\\\"");
+      case '\\':
+        return put("\\\\");
+      default:
+        break;
     }
     if (code <= 0x1F) {
       static constexpr std::string_view k_hex = "0123456789abcdef";

@@ -195,6 +195,10 @@ std::string digest_hex(std::string_view key, std::string_view t_text, std::strin
   return mac.finish_hex();
 }
 
+void wipe(std::string& bytes) {
+  if (!bytes.empty()) OPENSSL_cleanse(bytes.data(), bytes.size());
+}
+
 std::optional<std::size_t> find_match(std::string_view computed, std::span<const std::string> candidates) {
   std::optional<std::size_t> found;
   for (std::size_t i = 0; i < candidates.size(); ++i) {
