@@ -157,6 +157,9 @@ TEST_CASE("net::RequestParser knows when the client wants the connection kept") 
   CHECK_FALSE(keep("GET / HTTP/1.0\r\n"));
   CHECK(keep("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n"));
   CHECK_FALSE(keep("GET / HTTP/1.1\r\nConnection: upgrade, close\r\n"));
+  // "close" wins wherever it stands (a fuzzing finding: the order used to decide).
+  CHECK_FALSE(keep("GET / HTTP/1.0\r\nConnection: close, keep-alive\r\n"));
+  CHECK_FALSE(keep("GET / HTTP/1.0\r\nConnection: keep-alive\r\nConnection: close\r\n"));
 
   RequestParser parser;
   parser.feed("POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n");
@@ -351,12 +354,18 @@ TEST_CASE("net::RequestParser reads chunk-size lines, chunk ends and trailers to
         "5\t; a = b ;c=\"q \\\" d;e\" ; f\r\nhello\r\n0;last\r\n\r\n",
         "5;a=\"\xc3\xa9\"\r\nhello\r\n0\r\n\r\n",  // obs-text in a quoted value
         "0005\r\nhello\r\n000\r\n\r\n",
-        "5\nhello\n0\n\n",  // bare LF line endings
     };
     for (const auto body : good) {
       CAPTURE(body);
       CHECK(parses(chunked(body)).body == "hello");
     }
+  }
+  SUBCASE("a bare LF ends no line of the chunked framing: 400 (a fuzzing finding, against http_parser)") {
+    check_fails(chunked("5\nhello\r\n0\r\n\r\n"), 400, "bare LF");
+    check_fails(chunked("5\r\nhello\n0\r\n\r\n"), 400, "bare LF");
+    check_fails(chunked("5\r\nhello\r\n0\n\r\n"), 400, "bare LF");
+    check_fails(chunked("5\r\nhello\r\n0\r\nX-T: 1\n\r\n"), 400, "bare LF");
+    check_fails(chunked("5\r\nhello\r\n0\r\n\n"), 400, "bare LF");
   }
   SUBCASE("whitespace before the size, or after it without an extension: 400") {
     check_fails(chunked(" 5\r\nhello\r\n0\r\n\r\n"), 400, "whitespace before the size");
@@ -493,4 +502,22 @@ TEST_CASE("net::RequestParser says how many bytes it buffers and how much body i
     CHECK(r.body.empty());
     CHECK(r.body_bytes_seen == 17);
   }
+}
+
+TEST_CASE("net::RequestParser's head limit does not depend on how the bytes arrive (a fuzzing finding)") {
+  ParserLimits limits;
+  limits.max_head = 200;
+  // The head takes max_head bytes and its final blank line: accepted, whole and byte by byte.
+  std::string head = "GET / HTTP/1.1\r\nHost: a\r\nX: ";
+  head += std::string(200 - head.size() - 2, 'a') + "\r\n";
+  REQUIRE(head.size() == 200);
+  CHECK(parses(head + "\r\n", limits).method == "GET");
+  // The blank line may end at byte max_head + 4 at most: a head of 202 bytes before it passes, one
+  // of 203 is too large, however the bytes arrive.
+  const auto head_of = [](std::size_t size) {
+    std::string h = "GET / HTTP/1.1\r\nHost: a\r\nX: ";
+    return h + std::string(size - h.size() - 2, 'a') + "\r\n";
+  };
+  CHECK(parses(head_of(202) + "\r\n", limits).method == "GET");
+  check_fails(head_of(203) + "\r\n" + std::string(10, 'x'), 431, "larger than 200 bytes", limits);
 }

@@ -435,6 +435,20 @@ TEST_CASE("signing::verify never reveals a secret") {
     check_clean(verify(secret + "=1,t=1,v1=" + std::string(k_event_v1), secrets, body, k_t));
     check_clean(verify(tail + "=1,t=1,v1=" + std::string(k_event_v1), secrets, body, k_t));
   }
+  SUBCASE("nor a piece of one that a message quotes cut short (a fuzzing finding)") {
+    const std::string long_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const std::vector<std::string> mine{long_secret};
+    // The t value is excerpted to 32 characters: the whole tail never appears, most of it would.
+    const auto cut = verify("t=x" + long_secret.substr(6) + "y", mine, body, k_t);
+    CHECK(cut.outcome == Outcome::header_malformed);
+    for (std::size_t at = 0; at + 12 <= long_secret.size() - 6; ++at) {
+      CHECK(cut.message.find(long_secret.substr(6 + at, 12)) == std::string::npos);
+    }
+    CHECK(cut.message.find("<secret>") != std::string::npos);
+    // Ordinary text that shares a few characters with a secret is left alone.
+    const auto ordinary = verify("t=abc", mine, body, k_t);
+    CHECK(ordinary.message == "signature header is malformed: t is not an integer: \"abc\"");
+  }
 }
 
 TEST_CASE("signing::to_string names every outcome") {

@@ -56,6 +56,10 @@ std::string shown(std::string_view s) {
 constexpr std::size_t k_body_reserve = 64 * 1024;
 
 constexpr const char* k_bare_cr = "a bare CR (not followed by LF) in the chunked body's framing";
+// RFC 9112 allows a bare LF to end the request line and header fields (2.2), not the lines of the
+// chunked framing (7.1): refused there, as other parsers refuse it, so that no two parsers can
+// disagree on where a request ends.
+constexpr const char* k_bare_lf = "a line of the chunked body's framing ends with a bare LF (CRLF is required)";
 
 bool is_hex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -320,7 +324,9 @@ std::size_t RequestParser::feed(std::string_view input) {
     }
     if (end == std::string::npos) {
       used += taken;
-      if (m_buffer.size() > m_limits.max_head) {
+      // The head may take max_head bytes and its final blank line: it can still end in time until
+      // max_head + 4 bytes have come without it (however the bytes were split).
+      if (m_buffer.size() >= m_limits.max_head + 4) {
         if (m_buffer.find('\n') == std::string::npos) {
           fail(414, fmt::format("the request line is longer than {} bytes", m_limits.max_head));
         } else {
@@ -413,6 +419,7 @@ void RequestParser::parse_head(std::string_view head) {
   bool has_transfer_encoding = false;
   std::optional<std::uint64_t> length;
   bool keep_alive = m_request.minor_version == 1;
+  bool close = false;  // "close" wins over "keep-alive", wherever each stands
   std::size_t hosts = 0;
   for (const auto& [name, value] : m_request.headers) {
     if (iequals(name, "Host")) {
@@ -436,14 +443,14 @@ void RequestParser::parse_head(std::string_view head) {
       if (!length) return fail(400, "Content-Length is empty");
     } else if (iequals(name, "Connection")) {
       for (auto option : list_elements(value)) {
-        if (iequals(option, "close")) keep_alive = false;
+        if (iequals(option, "close")) close = true;
         if (iequals(option, "keep-alive") && m_request.minor_version == 0) keep_alive = true;
       }
     } else if (iequals(name, "Expect")) {
       m_request.expects_continue = m_request.minor_version == 1 && iequals(trim_ows(value), "100-continue");
     }
   }
-  m_request.keep_alive = keep_alive;
+  m_request.keep_alive = keep_alive && !close;
   if (hosts == 0 && m_request.minor_version == 1) return fail(400, "an HTTP/1.1 request without a Host header");
   if (has_transfer_encoding) {
     // RFC 9112, 6.1: Transfer-Encoding in HTTP/1.0 is faulty framing; the connection cannot be
@@ -506,7 +513,13 @@ std::size_t RequestParser::take_line(std::string_view input, std::size_t max, bo
     fail(400, k_bare_cr);
     return used;
   }
-  if (done && !m_line.empty() && m_line.back() == '\r') m_line.pop_back();
+  if (done) {
+    if (m_line.empty() || m_line.back() != '\r') {
+      fail(400, k_bare_lf);
+      return used;
+    }
+    m_line.pop_back();
+  }
   const bool cr_pending = !done && m_line.size() == max + 1 && m_line.back() == '\r';
   if (m_line.size() > max && !cr_pending) fail(400, "a line of the chunked body is too long");
   return used;
@@ -567,8 +580,12 @@ std::size_t RequestParser::feed_body(std::string_view input) {
         break;
       }
       case BodyMode::chunk_data_end: {
-        // Only CRLF (or a bare LF) may follow chunk data; m_line holds the CR once it came.
+        // Only CRLF may follow chunk data; m_line holds the CR once it came.
         const char c = rest.front();
+        if (c == '\n' && m_line.empty()) {
+          fail(400, k_bare_lf);
+          break;
+        }
         if (c == '\n') {
           m_line.clear();
           m_body_mode = BodyMode::chunk_size;

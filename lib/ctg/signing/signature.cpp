@@ -397,16 +397,43 @@ void replace_all(std::string& s, std::string_view needle, std::string_view repla
   }
 }
 
-// Defence in depth: no message or hint may carry a secret, even one pasted into the header.
+// Replaces each run of at least `min_run` characters of `s` that also appears in `secret` (a
+// piece of a secret that a message quotes cut short, "t is not an integer: \"MfKQ9r8GKYqrTwjU…\"").
+// Quadratic, but over a message or hint (an excerpt of the header) and a secret: a few hundred
+// characters at most.
+void replace_fragments(std::string& s, std::string_view secret, std::string_view replacement, std::size_t min_run) {
+  if (secret.size() < min_run) return;
+  for (std::size_t i = 0; i + min_run <= s.size();) {
+    std::size_t longest = 0;
+    for (std::size_t j = 0; j + min_run <= secret.size(); ++j) {
+      std::size_t n = 0;
+      while (i + n < s.size() && j + n < secret.size() && s[i + n] == secret[j + n]) ++n;
+      longest = std::max(longest, n);
+    }
+    if (longest >= min_run) {
+      s.replace(i, longest, replacement);
+      i += replacement.size();
+    } else {
+      ++i;
+    }
+  }
+}
+
+// Defence in depth: no message or hint may carry a secret, even one pasted into the header, nor a
+// piece of one long enough to matter (12 characters of a secret's random part).
 void redact(Verification& result, std::span<const Secret> secrets) {
   constexpr std::string_view k_redacted = "<secret>";
-  constexpr std::size_t k_min_tail = 8;  // shorter tails are too likely to be ordinary words
+  constexpr std::size_t k_min_tail = 8;   // shorter tails are too likely to be ordinary words
+  constexpr std::size_t k_min_run = 12;   // a run this long of a secret's random part is no accident
   const auto scrub = [&](std::string& s) {
     for (const auto& secret : secrets) {
       replace_all(s, secret.value, k_redacted);
-      if (secret.value.starts_with(k_secret_prefix) && secret.value.size() >= k_secret_prefix.size() + k_min_tail) {
+      const bool prefixed = secret.value.starts_with(k_secret_prefix);
+      if (prefixed && secret.value.size() >= k_secret_prefix.size() + k_min_tail) {
         replace_all(s, secret.value.substr(k_secret_prefix.size()), k_redacted);
       }
+      replace_fragments(s, prefixed ? secret.value.substr(k_secret_prefix.size()) : secret.value, k_redacted,
+                        k_min_run);
     }
   };
   scrub(result.message);
