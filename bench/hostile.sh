@@ -108,14 +108,22 @@ def classes():
 def measure(port, body, signature):
     stop = threading.Event()
     latencies = []
-    probe = socket.create_connection(("127.0.0.1", port))
-    probe.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def connect():
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(60)
+        return sock
+    probes = [connect()]
     def probing():
         while not stop.is_set():
             p = event({"from": "+15555550123", "to": "+15555550100", "body": "probe"})
             start = time.perf_counter()
-            probe.sendall(request(p, signed(p)))
-            read_answer(probe)
+            try:
+                probes[0].sendall(request(p, signed(p)))
+                read_answer(probes[0])
+            except OSError:  # a server that held its loop past its own timeouts drops the probe
+                probes[0].close()
+                probes[0] = connect()
             latencies.append((time.perf_counter() - start) * 1000)
     thread = threading.Thread(target=probing)
     thread.start()
@@ -130,7 +138,7 @@ def measure(port, body, signature):
     stop.set()
     thread.join()
     attacker.close()
-    probe.close()
+    probes[0].close()
     window = latencies[baseline:] or [0.0]
     return status, own, max(window)
 

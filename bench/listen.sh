@@ -6,6 +6,8 @@
 # round: with its default event loops (one per two cores) and with --threads 2.
 # Needs: wrk, nginx, golang-go, python3, g++ and pkg-config (Debian packages).
 # Usage: bench/listen.sh [path/to/ctg] [rounds] [seconds]
+# CTG_BASELINE=path/to/other/ctg adds that build to every round (e.g. the previous commit's), so
+# that a change is judged against the same peers in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ctg=${1:-build/release/apps/ctg}
@@ -51,7 +53,7 @@ nginx -c "$(cd "$shared/bench" && pwd)/nginx.conf" >/dev/null 2>&1 & pids+=($!)
 # ctg listen: a fresh journal each round so that every round starts alike.
 start_ctg() {
   rm -f "$work"/events.db*
-  CONTIGUITY_WEBHOOK_SECRET=$secret "$ctg" listen --port 3300 --store "$work/events.db" --tolerance 0 -q "$@" \
+  CONTIGUITY_WEBHOOK_SECRET=$secret "${binary:-$ctg}" listen --port 3300 --store "$work/events.db" --tolerance 0 -q "$@" \
     >/dev/null 2>&1 &
   ctg_pid=$!
   pids+=($ctg_pid)
@@ -83,6 +85,14 @@ for r in $(seq "$rounds"); do
   kill "$ctg_pid"; wait "$ctg_pid" 2>/dev/null || true
   printf '%-7s %-14s %12s %10s %12s\n' "$r" "ctg --threads 2" "$rps" "$p99" "$((load / 1024))"
   echo "ctg2 $rps $p99 0 $load" >>"$work/results"
+  if [ -n "${CTG_BASELINE:-}" ]; then
+    binary=$CTG_BASELINE start_ctg
+    read -r rps p99 < <(run_wrk http://127.0.0.1:3300/contiguity/webhook bench/listen_post.lua)
+    load=$(rss_kb "$ctg_pid")
+    kill "$ctg_pid"; wait "$ctg_pid" 2>/dev/null || true
+    printf '%-7s %-14s %12s %10s %12s\n' "$r" "baseline ctg" "$rps" "$p99" "$((load / 1024))"
+    echo "base $rps $p99 0 $load" >>"$work/results"
+  fi
   read -r rps p99 < <(run_wrk http://127.0.0.1:3200/contiguity/webhook "$shared/bench/post.lua")
   printf '%-7s %-14s %12s %10s\n' "$r" "go receiver" "$rps" "$p99"
   echo "go $rps $p99" >>"$work/results"
@@ -105,5 +115,9 @@ print(f"ratio ctg/nginx:       {ctg / ngx:.2f}")
 print(f"ratio ctg/bare httplib: {ctg / bare:.2f}; bare httplib/go receiver: {bare / go:.2f}")
 print(f"ctg p99 at 32 connections: {med('ctg', 2):.2f} ms (target <= 5 ms)")
 print(f"ctg --threads 2: {med('ctg2', 1):.0f} requests/s, ratio to go receiver {med('ctg2', 1) / go:.2f}, p99 {med('ctg2', 2):.2f} ms")
+if any(r[0] == "base" for r in rows):
+    base = med("base", 1)
+    print(f"baseline ctg: {base:.0f} requests/s, ratio to go receiver {base / go:.2f}, p99 {med('base', 2):.2f} ms;"
+          f" this ctg / baseline: {ctg / base:.2f}")
 print(f"ctg RSS: idle {med('ctg', 3) / 1024:.1f} MB (target <= 16), under load {med('ctg', 4) / 1024:.1f} MB (target <= 64)")
 PY

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds ctg's fuzz targets with clang and libFuzzer (AddressSanitizer + UndefinedBehaviorSanitizer)
-# in build/fuzz and runs each for SECONDS with its dictionary, one at a time, one job each.
-# New inputs go to build/fuzz/runs/<target>/new; with --merge the ones that add coverage are merged
-# (-merge=1) into the committed corpus, tests/fuzz/corpus/<target>. Crashes are saved in
-# build/fuzz/runs/<target>/ as crash-*, timeout-*, leak-* or oom-*. Prints, per target, the seconds
-# run, the inputs executed and the crashes; exits 1 when a target crashed. See tests/fuzz/README.md.
+# in build/fuzz and runs each for SECONDS with its dictionary, one at a time, one job each. New
+# inputs go to build/fuzz/runs/<target>/new; with --merge those that add coverage are merged into
+# the committed corpus, tests/fuzz/corpus/<target> (-set_cover_merge=1: libFuzzer's -merge=1
+# keeping a minimal set). Crashes are saved in build/fuzz/runs/<target>/ as crash-*, timeout-*,
+# leak-* or oom-*. Prints, per target, the seconds run, the inputs executed and the crashes; exits
+# 1 when a target crashed. See tests/fuzz/README.md.
 # Usage: scripts/fuzz.sh [SECONDS] [--merge] [TARGET...]   (SECONDS defaults to 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,8 +34,16 @@ llvm_bin=$(dirname "$(readlink -f "$(command -v "$cxx")")")
 [ -x "$llvm_bin/llvm-symbolizer" ] && export ASAN_SYMBOLIZER_PATH="$llvm_bin/llvm-symbolizer"
 
 build=build/fuzz
+mkdir -p "$build"
+# One run at a time owns build/fuzz (its objects and runs/); another waits here.
+exec 9>"$build/.lock"
+flock 9
 launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+if command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  # What ccache needs to cache files compiled with a precompiled header (clang).
+  export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:+$CCACHE_SLOPPINESS,}pch_defines,time_macros,include_file_mtime,include_file_ctime"
+fi
 start=$(date +%s)
 # -O1 and line tables only: fast to build, fast to run, stacks with file:line.
 cmake -S . -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DCTG_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -76,7 +85,9 @@ for t in "${targets[@]}"; do
   fi
   if [ "$merge" = yes ] && [ "$fresh" -gt 0 ]; then
     before=$(find "tests/fuzz/corpus/$t" -type f | wc -l)
-    "$build/tests/fuzz/fuzz_$t" -merge=1 -timeout=10 "tests/fuzz/corpus/$t" "$runs/new" >>"$log" 2>&1
+    # A set cover of edges (not hit counts) keeps the committed corpus small: a few hundred files.
+    "$build/tests/fuzz/fuzz_$t" -set_cover_merge=1 -use_counters=0 -timeout=10 "tests/fuzz/corpus/$t" "$runs/new" \
+      >>"$log" 2>&1
     fresh="$fresh, merged $(( $(find "tests/fuzz/corpus/$t" -type f | wc -l) - before ))"
   fi
   summary+=("$(printf '%-16s %8s %12s %9s   %s' "$t" "$took" "${executed:-?}" "$crashes" "$fresh")")
