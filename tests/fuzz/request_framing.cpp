@@ -28,9 +28,14 @@
 //   R4 tunnels: CONNECT, or Upgrade with "Connection: upgrade": http_parser stops at the head (the
 //      rest is another protocol); ctg reads it as HTTP, frames any body, and never switches.
 //   R5 connection close: after a request ctg does not keep alive (Connection: close, HTTP/1.0
-//      without keep-alive) the server answers and closes; http_parser then refuses further bytes
-//      (HPE_CLOSED_CONNECTION).
+//      without keep-alive) the server answers and closes; what follows is never read (http_parser,
+//      built non-strict, reads on).
 //   R6 Proxy-Connection: http_parser takes it for Connection; ctg, as RFC 9110 does, ignores it.
+//   R7 bare CR: Debian builds http_parser non-strict (HTTP_PARSER_STRICT=0), so a CR followed by
+//      any byte ends a line of its head, chunk-size lines and trailers, and any two bytes end chunk
+//      data. ctg refuses a CR not followed by LF everywhere but in body bytes: at once in chunked
+//      framing, and once the head is complete in the head. So where http_parser completed a
+//      request whose head ctg is still reading, and that head holds a bare CR, ctg will refuse it.
 //   R8 header names that begin with "Transfer-Encoding" ("Transfer-Encodingx: y"): http_parser
 //      matches the name by its prefix and takes the request for one with a transfer coding
 //      (HPE_INVALID_TRANSFER_ENCODING, or HPE_UNEXPECTED_CONTENT_LENGTH beside a Content-Length);
@@ -49,11 +54,6 @@
 //   R11 whitespace around chunk extensions: ctg takes spaces and tabs (BWS, RFC 9112 7.1.1);
 //      http_parser takes a space but refuses a tab after the chunk size (HPE_INVALID_CHUNK_SIZE).
 //      (Where a chunk-size line also ends in a lone LF, the refusal stays a finding.)
-//   R7 bare CR: Debian builds http_parser non-strict (HTTP_PARSER_STRICT=0), so a CR followed by
-//      any byte ends a line of its head, chunk-size lines and trailers, and any two bytes end chunk
-//      data. ctg refuses a CR not followed by LF everywhere but in body bytes: at once in chunked
-//      framing, and once the head is complete in the head. So where http_parser completed a
-//      request whose head ctg is still reading, and that head holds a bare CR, ctg will refuse it.
 // A lone LF ending a line is taken by both in the head (start line and fields, RFC 9112 2.2) and in
 // trailer fields. In the lines of chunked framing (a chunk size, the end of chunk data) RFC 9112
 // (7.1) has only CRLF: ctg taking a lone LF there while http_parser refuses it, or reads it as

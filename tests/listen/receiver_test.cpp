@@ -120,7 +120,10 @@ TEST_CASE("listen::Receiver journals and answers while the display is held, and 
     previous = line;
     ++shown;
   }
-  CHECK(counts == 1);
+  // One count, or two when the display thread took its first batch only after a count had begun
+  // (a batch taken leaves the queue empty, and the next delivery is kept so that it goes on).
+  CHECK(counts >= 1);
+  CHECK(counts <= 2);
   CHECK(skipped > 0);
   CHECK(shown >= 2);
   CHECK(shown <= 8);  // the backlog holds about five

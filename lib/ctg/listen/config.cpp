@@ -1,5 +1,7 @@
 #include "ctg/listen/config.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -30,6 +32,32 @@ Result<ForwardTarget> parse_forward_spec(std::string_view spec) {
   return target;
 }
 
+namespace {
+
+// tchar of RFC 9110, 5.6.2.
+bool is_tchar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// A header for forwarded requests, checked so that it cannot split the request it goes into: the
+// name a token, the value without CR, LF or other control characters (RFC 9110, 5.5).
+Result<void> check_header(std::string_view name, std::string_view value, std::string_view where) {
+  if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar)) {
+    return fail(ErrorKind::usage, fmt::format("{}header name \"{}\" is empty or not a token (letters, digits, "
+                                              "!#$%&'*+-.^_`|~)", where, text::excerpt(name, 60)));
+  }
+  if (std::any_of(value.begin(), value.end(),
+                  [](char c) { return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f; })) {
+    return fail(ErrorKind::usage,
+                fmt::format("{}header {} holds a control character (CR, LF, ...); it would split the request",
+                            where, name));
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<std::pair<std::string, std::string>> parse_header_spec(std::string_view spec) {
   const auto colon = spec.find(':');
   if (colon == std::string_view::npos) {
@@ -37,10 +65,9 @@ Result<std::pair<std::string, std::string>> parse_header_spec(std::string_view s
                 "write it as -H 'X-Env: dev'");
   }
   const auto name = text::trim(spec.substr(0, colon));
-  if (name.empty() || name.find_first_of(" \t") != std::string_view::npos) {
-    return fail(ErrorKind::usage, fmt::format("header name \"{}\" is empty or has spaces", name));
-  }
-  return std::pair<std::string, std::string>{std::string(name), std::string(text::trim(spec.substr(colon + 1)))};
+  const auto value = text::trim(spec.substr(colon + 1));
+  if (auto checked = check_header(name, value, ""); !checked) return std::unexpected(checked.error());
+  return std::pair<std::string, std::string>{std::string(name), std::string(value)};
 }
 
 std::vector<std::string> parse_event_list(std::string_view list) {
@@ -94,7 +121,11 @@ Result<ForwardTarget> forward_entry(const json& entry, std::size_t index, std::s
         if (!header_value.is_string()) {
           return fail(ErrorKind::usage, fmt::format("{}: {}.headers.{} must be a string", name, where, header));
         }
-        target->headers.emplace_back(header, header_value.get<std::string>());
+        const auto& text_value = header_value.get_ref<const std::string&>();
+        if (auto checked = check_header(header, text_value, fmt::format("{}: {}.headers: ", name, where)); !checked) {
+          return std::unexpected(checked.error());
+        }
+        target->headers.emplace_back(header, text_value);
       }
     } else {
       return fail(ErrorKind::usage, fmt::format("{}: unknown key {}.{}", name, where, key),
