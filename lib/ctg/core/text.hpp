@@ -15,6 +15,24 @@ namespace ctg::text {
 // and code points above U+10FFFF are invalid), or nullopt when `s` is valid UTF-8.
 std::optional<std::size_t> find_invalid_utf8(std::string_view s);
 
+// The length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, at
+// most U+10FFFF) that starts at p[0], a byte >= 0x80, and ends before `end`; 0 when there is none.
+// Inline: JSON scanners call it for every non-ASCII character. REQUIRES: p < end.
+inline std::size_t utf8_sequence_length(const unsigned char* p, const unsigned char* end) {
+  const auto continuation = [&](std::size_t i, unsigned char low = 0x80, unsigned char high = 0xBF) {
+    return p + i < end && p[i] >= low && p[i] <= high;
+  };
+  const unsigned char lead = p[0];
+  if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
+  if (lead == 0xE0) return continuation(1, 0xA0) && continuation(2) ? 3 : 0;
+  if ((lead >= 0xE1 && lead <= 0xEC) || lead == 0xEE || lead == 0xEF) return continuation(1) && continuation(2) ? 3 : 0;
+  if (lead == 0xED) return continuation(1, 0x80, 0x9F) && continuation(2) ? 3 : 0;
+  if (lead == 0xF0) return continuation(1, 0x90) && continuation(2) && continuation(3) ? 4 : 0;
+  if (lead >= 0xF1 && lead <= 0xF3) return continuation(1) && continuation(2) && continuation(3) ? 4 : 0;
+  if (lead == 0xF4) return continuation(1, 0x80, 0x8F) && continuation(2) && continuation(3) ? 4 : 0;
+  return 0;
+}
+
 // True when `s` can stand between the quotes of a JSON string as it is: ASCII from space up, no
 // '"' and no '\\'. Lets hot paths skip escaping (and UTF-8 checks) for the usual text.
 bool is_plain_json_text(std::string_view s);

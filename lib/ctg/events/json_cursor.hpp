@@ -13,6 +13,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "ctg/core/text.hpp"
 #include "ctg/events/event.hpp"
 
 namespace ctg::events::detail {
@@ -65,7 +66,7 @@ class JsonCursor {
         ++m_p;
         continue;
       }
-      const std::size_t length = utf8_length();
+      const std::size_t length = text::utf8_sequence_length(m_p, m_end);
       if (length == 0) return false;
       m_p += length;
     }
@@ -198,24 +199,6 @@ class JsonCursor {
   static bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
   void skip_digits() {
     while (m_p < m_end && is_digit(*m_p)) ++m_p;
-  }
-
-  // The length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, at
-  // most U+10FFFF) at a byte >= 0x80; 0 when there is none.
-  std::size_t utf8_length() const {
-    const unsigned char* p = m_p;
-    const unsigned char lead = p[0];
-    auto continuation = [&](std::size_t i, unsigned char low = 0x80, unsigned char high = 0xBF) {
-      return p + i < m_end && p[i] >= low && p[i] <= high;
-    };
-    if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
-    if (lead == 0xE0) return continuation(1, 0xA0) && continuation(2) ? 3 : 0;
-    if ((lead >= 0xE1 && lead <= 0xEC) || lead == 0xEE || lead == 0xEF) return continuation(1) && continuation(2) ? 3 : 0;
-    if (lead == 0xED) return continuation(1, 0x80, 0x9F) && continuation(2) ? 3 : 0;
-    if (lead == 0xF0) return continuation(1, 0x90) && continuation(2) && continuation(3) ? 4 : 0;
-    if (lead >= 0xF1 && lead <= 0xF3) return continuation(1) && continuation(2) && continuation(3) ? 4 : 0;
-    if (lead == 0xF4) return continuation(1, 0x80, 0x8F) && continuation(2) && continuation(3) ? 4 : 0;
-    return 0;
   }
 
   // At '\\': appends the character it stands for to `out` (when given).

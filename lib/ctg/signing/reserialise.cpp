@@ -19,6 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ctg/core/text.hpp"
+
 namespace ctg::signing::detail {
 
 namespace {
@@ -275,29 +277,11 @@ class Reserialiser {
         ++m_p;
         continue;
       }
-      const std::size_t length = utf8_length();
+      const std::size_t length = text::utf8_sequence_length(m_p, m_end);
       if (length == 0) return false;
       m_p += length;
     }
     return false;  // unterminated
-  }
-
-  // The length of the well-formed UTF-8 sequence (RFC 3629) at a byte >= 0x80; 0 when there is none.
-  std::size_t utf8_length() const {
-    const unsigned char* p = m_p;
-    auto continuation = [&](std::size_t i, unsigned char low = 0x80, unsigned char high = 0xBF) {
-      return p + i < m_end && p[i] >= low && p[i] <= high;
-    };
-    const unsigned char lead = p[0];
-    if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
-    if (lead == 0xE0) return continuation(1, 0xA0) && continuation(2) ? 3 : 0;
-    if ((lead >= 0xE1 && lead <= 0xEC) || lead == 0xEE || lead == 0xEF)
-      return continuation(1) && continuation(2) ? 3 : 0;
-    if (lead == 0xED) return continuation(1, 0x80, 0x9F) && continuation(2) ? 3 : 0;
-    if (lead == 0xF0) return continuation(1, 0x90) && continuation(2) && continuation(3) ? 4 : 0;
-    if (lead >= 0xF1 && lead <= 0xF3) return continuation(1) && continuation(2) && continuation(3) ? 4 : 0;
-    if (lead == 0xF4) return continuation(1, 0x80, 0x8F) && continuation(2) && continuation(3) ? 4 : 0;
-    return 0;
   }
 
   // At '\\': the character it stands for, written as dump() writes it.
