@@ -226,6 +226,9 @@ struct Loop {
   std::uint64_t round = 0;                   // rounds of network events so far
   std::vector<std::uint64_t> deferred;       // connections with input to parse in the next round
   bool listening = false;                    // the listening socket is in this loop's epoll set
+  // Answer bytes queued on this loop's connections and not yet sent (written by this loop's thread
+  // only; read by HttpServer::stats() from any thread).
+  std::atomic<std::size_t> unsent_bytes{0};
   bool accept_paused = false;                // out of descriptors: listening taken out until...
   Clock::time_point accept_resumes{};        // ...then
 
@@ -335,11 +338,16 @@ struct Loop {
     release(c);
     server.open_connections.fetch_sub(1, std::memory_order_relaxed);
     if (c.held > 0) server.held_bytes.fetch_sub(c.held, std::memory_order_relaxed);
+    count_unsent(-static_cast<std::ptrdiff_t>(unsent(c)));
     connections.erase(c.id);  // `c` is gone after this
   }
 
   std::size_t buffered(const Connection& c) const { return c.in.size() - c.in_pos; }
   std::size_t unsent(const Connection& c) const { return c.out.size() - c.out_pos; }
+  void count_unsent(std::ptrdiff_t change) {
+    const auto now = static_cast<std::ptrdiff_t>(unsent_bytes.load(std::memory_order_relaxed)) + change;
+    unsent_bytes.store(static_cast<std::size_t>(now), std::memory_order_relaxed);
+  }
 
   bool wants_input(const Connection& c) const {
     // The parser takes what is read at once, unless a request is with the handler or the
@@ -532,7 +540,9 @@ struct Loop {
         hand_over(c, 0, {});
       } else if (c.parser.head_complete() && c.parser.request().expects_continue && !c.continue_sent) {
         c.continue_sent = true;
-        c.out += "HTTP/1.1 100 Continue\r\n\r\n";
+        constexpr std::string_view k_continue = "HTTP/1.1 100 Continue\r\n\r\n";
+        c.out += k_continue;
+        count_unsent(static_cast<std::ptrdiff_t>(k_continue.size()));
         if (!write_output(c)) return false;
       }
     }
@@ -615,6 +625,7 @@ struct Loop {
           return false;
         }
         c.out_pos += static_cast<std::size_t>(sent);
+        count_unsent(-static_cast<std::ptrdiff_t>(sent));
       } else {
         const ssize_t sent = ::send(c.fd, data, size, MSG_NOSIGNAL);
         if (sent < 0) {
@@ -625,6 +636,7 @@ struct Loop {
           return false;
         }
         c.out_pos += static_cast<std::size_t>(sent);
+        count_unsent(-static_cast<std::ptrdiff_t>(sent));
       }
       c.last_activity = Clock::now();
     }
@@ -654,6 +666,7 @@ struct Loop {
     const bool http10 = c.http10;
     c.close_after = !keep;
     std::string& out = c.out;
+    const std::size_t queued_before = out.size();
     out += fmt::format("HTTP/1.1 {} {}\r\n", a.status, reason_phrase(a.status));
     if (!a.body.empty() || !a.content_type.empty()) out += fmt::format("Content-Type: {}\r\n", a.content_type);
     out += fmt::format("Content-Length: {}\r\n", a.body.size());
@@ -665,6 +678,7 @@ struct Loop {
     }
     out += "\r\n";
     if (!c.head) out += a.body;  // a HEAD answer says the length of the body it leaves out
+    count_unsent(static_cast<std::ptrdiff_t>(out.size() - queued_before));
     c.parser.reset();
     c.continue_sent = false;
     if (!write_output(c)) return;
@@ -899,6 +913,13 @@ HttpServer::~HttpServer() = default;
 int HttpServer::port() const { return m_impl->port; }
 
 bool HttpServer::tls() const { return m_impl->tls != nullptr; }
+
+ServerStats HttpServer::stats() const {
+  ServerStats stats{.connections = m_impl->open_connections.load(std::memory_order_relaxed),
+                    .held_bytes = m_impl->held_bytes.load(std::memory_order_relaxed)};
+  for (const auto& loop : m_impl->loops) stats.unsent_bytes += loop->unsent_bytes.load(std::memory_order_relaxed);
+  return stats;
+}
 
 void HttpServer::run() { m_impl->run(); }
 

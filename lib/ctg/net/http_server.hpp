@@ -120,6 +120,13 @@ struct ServerOptions {
 // Descriptors kept free beyond the connections (journal, forwards, logs): see max_connections.
 inline constexpr std::size_t k_reserved_descriptors = 64;
 
+// What the server holds now, over all loops (each figure read on its own, from any thread).
+struct ServerStats {
+  std::size_t connections = 0;   // open
+  std::size_t held_bytes = 0;    // request bytes counted against max_buffered
+  std::size_t unsent_bytes = 0;  // answer bytes queued and not yet taken by the clients' sockets
+};
+
 class HttpServer {
  public:
   // Errors: usage (TLS files unreadable, or a key that does not match the certificate).
@@ -133,6 +140,7 @@ class HttpServer {
 
   int port() const;  // after bind()
   bool tls() const;
+  ServerStats stats() const;
 
   // Serves on the calling thread until stop() and the answers still owed are written.
   // REQUIRES: bind() succeeded.
