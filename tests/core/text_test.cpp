@@ -281,6 +281,36 @@ TEST_CASE("core::text::is_plain_json_text") {
   CHECK_FALSE(text::is_plain_json_text("caf\xC3\xA9"));
 }
 
+TEST_CASE("core::text::plain_json_run stops at the first byte that is not plain, wherever it is in a word") {
+  // Every byte value at every position of a 19-byte run (two words and a tail), against the rule
+  // applied byte by byte.
+  const auto plain = [](unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; };
+  std::size_t wrong = 0;
+  for (int value = 0; value < 256; ++value) {
+    for (std::size_t at = 0; at < 19; ++at) {
+      std::string bytes(19, 'a');
+      bytes[at] = static_cast<char>(value);
+      const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+      const std::size_t expected = plain(static_cast<unsigned char>(value)) ? bytes.size() : at;
+      wrong += text::plain_json_run(p, p + bytes.size()) == expected ? 0U : 1U;
+    }
+  }
+  CHECK(wrong == 0);
+  // Words holding several of them, in any mix: random runs against the same rule.
+  std::uint32_t seed = 12345;
+  const auto next = [&] { return seed = seed * 1664525u + 1013904223u; };
+  const unsigned char pool[] = {'a', '~', ' ', '!', '#', '"', '\\', 0x00, 0x1F, 0x20, 0x21, 0x7F, 0x80, 0xC3, 0xFF, 0x5B, 0x5D};
+  for (int round = 0; round < 20'000; ++round) {
+    std::string bytes(next() % 40, 'x');
+    for (auto& c : bytes) c = static_cast<char>(next() % 4 == 0 ? pool[next() % sizeof pool] : 'a' + next() % 26);
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+    std::size_t expected = 0;
+    while (expected < bytes.size() && plain(p[expected])) ++expected;
+    wrong += text::plain_json_run(p, p + bytes.size()) == expected ? 0U : 1U;
+  }
+  CHECK(wrong == 0);
+}
+
 TEST_CASE("core::text::shell_quote") {
   CHECK(text::shell_quote("plain-word_1.json") == "plain-word_1.json");
   CHECK(text::shell_quote("two words") == "'two words'");

@@ -244,13 +244,6 @@ bool glob_match(std::string_view pattern, std::string_view text) {
   return p == pattern.size();
 }
 
-bool is_plain_json_text(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return byte >= 0x20 && byte < 0x80 && byte != '"' && byte != '\\';
-  });
-}
-
 std::string excerpt(std::string_view s, std::size_t max_chars) {
   std::string out;
   std::size_t chars = 0;

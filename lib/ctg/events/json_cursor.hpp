@@ -45,7 +45,9 @@ class JsonCursor {
     const unsigned char* start = ++m_p;
     const unsigned char* run = start;  // bytes not yet copied to `decoded`
     bool any_escape = false;
-    while (m_p < m_end) {
+    while (true) {
+      m_p += text::plain_json_run(m_p, m_end);  // the usual text, eight bytes at a time
+      if (m_p == m_end) return false;            // unterminated
       const unsigned char c = *m_p;
       if (c == '"') {
         if (decoded != nullptr) decoded->append(reinterpret_cast<const char*>(run), static_cast<std::size_t>(m_p - run));
@@ -62,15 +64,10 @@ class JsonCursor {
         continue;
       }
       if (c < 0x20) return false;  // control characters must be escaped
-      if (c < 0x80) {
-        ++m_p;
-        continue;
-      }
-      const std::size_t length = text::utf8_sequence_length(m_p, m_end);
+      const std::size_t length = text::utf8_sequence_length(m_p, m_end);  // c >= 0x80
       if (length == 0) return false;
       m_p += length;
     }
-    return false;  // unterminated
   }
 
   // -?(0|[1-9][0-9]*)(.[0-9]+)? ; exponents and long tokens (which might not fit the parser's
